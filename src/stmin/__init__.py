@@ -1,0 +1,13 @@
+"""stmin: spatial-transcriptomics and single-cell methods for the scverse."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("stmin")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+from . import datasets, metrics, model, nn, pl, pp, tl, train
+from ._settings import set_seed
+
+__all__ = ["datasets", "metrics", "model", "nn", "pl", "pp", "set_seed", "tl", "train"]

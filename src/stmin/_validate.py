@@ -1,0 +1,163 @@
+"""Input checks that run before any tensor is built.
+
+Every check raises :class:`KeyError` or :class:`ValueError` with a message that names the
+offending key or argument and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from anndata import AnnData
+
+from ._constants import CONNECTIVITIES_KEY
+from ._settings import logger
+
+
+def _data(x) -> np.ndarray:
+    return x.data if sp.issparse(x) else np.asarray(x)
+
+
+def check_adata(adata: AnnData, name: str = "adata", *, allow_view: bool = False) -> None:
+    """Check that ``adata`` is a non-empty AnnData with unique ``obs_names``."""
+    if not isinstance(adata, AnnData):
+        raise TypeError(f"`{name}` must be an AnnData, got {type(adata).__name__}.")
+    if adata.n_obs == 0 or adata.n_vars == 0:
+        raise ValueError(
+            f"`{name}` is empty ({adata.n_obs} observations × {adata.n_vars} variables)."
+        )
+    if adata.is_view and not allow_view:
+        raise ValueError(
+            f"`{name}` is a view of another AnnData; results cannot be written into a view. "
+            f"Pass `{name}.copy()` instead."
+        )
+    if not adata.obs_names.is_unique:
+        dup = adata.obs_names[adata.obs_names.duplicated()][:3].tolist()
+        raise ValueError(
+            f"`{name}.obs_names` are not unique (e.g. {dup}). Run `{name}.obs_names_make_unique()` first."
+        )
+
+
+def check_finite(x, what: str) -> None:
+    """Raise if ``x`` (dense or sparse) holds NaN or infinite values."""
+    values = _data(x)
+    if values.dtype.kind in "fc" and not np.isfinite(values).all():
+        n_bad = int((~np.isfinite(values)).sum())
+        raise ValueError(
+            f"{what} contains {n_bad} NaN or infinite values; remove or impute them first."
+        )
+
+
+def check_counts(x, what: str) -> None:
+    """Raise unless ``x`` looks like raw counts: finite, non-negative and integer-valued."""
+    check_finite(x, what)
+    values = _data(x)
+    if values.size and values.min() < 0:
+        raise ValueError(
+            f"{what} contains negative values; raw counts are expected. "
+            "Pass the raw counts (e.g. `layer='counts'`)."
+        )
+    if values.size and values.dtype.kind == "f" and not np.all(values == np.round(values)):
+        raise ValueError(
+            f"{what} is not integer-valued; raw counts are expected, not normalised data. "
+            "Pass the raw counts (e.g. `layer='counts'`), or a representation with `use_rep=`."
+        )
+
+
+def get_layer(adata: AnnData, layer: str | None, name: str = "adata"):
+    """Return ``adata.X`` or ``adata.layers[layer]``, raising a clear KeyError if missing."""
+    if layer is None:
+        return adata.X
+    if layer not in adata.layers:
+        raise KeyError(
+            f"`{name}.layers[{layer!r}]` not found; available layers: {list(adata.layers)}. "
+            "Pass `layer=None` to use `.X`."
+        )
+    return adata.layers[layer]
+
+
+def get_rep(adata: AnnData, use_rep: str, name: str = "adata") -> np.ndarray:
+    """Return ``adata.obsm[use_rep]`` as a finite 2-D float array."""
+    if use_rep not in adata.obsm:
+        raise KeyError(
+            f"`{name}.obsm[{use_rep!r}]` not found; available keys: {list(adata.obsm)}. "
+            "Compute it first (e.g. `sc.pp.pca(adata)` for 'X_pca') or pass `use_rep=None`."
+        )
+    rep = adata.obsm[use_rep]
+    rep = rep.toarray() if sp.issparse(rep) else np.asarray(rep)
+    if rep.ndim != 2:
+        raise ValueError(f"`{name}.obsm[{use_rep!r}]` must be 2-D, got shape {rep.shape}.")
+    check_finite(rep, f"`{name}.obsm[{use_rep!r}]`")
+    return rep.astype(np.float32, copy=False)
+
+
+def get_spatial(adata: AnnData, spatial_key: str = "spatial", name: str = "adata") -> np.ndarray:
+    """Return the spot coordinates ``adata.obsm[spatial_key]`` as a finite (n, 2|3) array."""
+    if spatial_key not in adata.obsm:
+        raise KeyError(
+            f"`{name}.obsm[{spatial_key!r}]` not found. Store the spot coordinates there "
+            f"(an n_obs × 2 array), or pass `spatial_key=` naming the obsm key that holds them."
+        )
+    coords = np.asarray(adata.obsm[spatial_key], dtype=np.float64)
+    if coords.ndim != 2 or coords.shape[1] not in (2, 3):
+        raise ValueError(
+            f"`{name}.obsm[{spatial_key!r}]` must have shape (n_obs, 2) or (n_obs, 3), got {coords.shape}."
+        )
+    if not np.isfinite(coords).all():
+        raise ValueError(f"`{name}.obsm[{spatial_key!r}]` contains NaN or infinite coordinates.")
+    return coords
+
+
+def get_graph(
+    adata: AnnData, connectivity_key: str = CONNECTIVITIES_KEY, name: str = "adata"
+) -> sp.csr_matrix:
+    """Return the spatial graph ``adata.obsp[connectivity_key]`` as a square CSR matrix."""
+    if connectivity_key not in adata.obsp:
+        raise KeyError(
+            f"`{name}.obsp[{connectivity_key!r}]` not found. Run `sm.pp.spatial_graph({name})` "
+            "(or `squidpy.gr.spatial_neighbors`) first, or pass `connectivity_key=`."
+        )
+    graph = sp.csr_matrix(adata.obsp[connectivity_key])
+    check_finite(graph, f"`{name}.obsp[{connectivity_key!r}]`")
+    if graph.nnz and graph.data.min() < 0:
+        raise ValueError(f"`{name}.obsp[{connectivity_key!r}]` has negative edge weights.")
+    return graph
+
+
+def check_n_clusters(n_clusters, n_obs: int) -> int:
+    """Check 2 ≤ ``n_clusters`` ≤ ``n_obs``."""
+    if (
+        n_clusters is None
+        or isinstance(n_clusters, bool)
+        or not isinstance(n_clusters, int | np.integer)
+    ):
+        raise ValueError(
+            f"`n_clusters` must be an integer between 2 and {n_obs} (got {n_clusters!r})."
+        )
+    if not 2 <= n_clusters <= n_obs:
+        raise ValueError(
+            f"`n_clusters` must be between 2 and adata.n_obs={n_obs} (got {n_clusters})."
+        )
+    return int(n_clusters)
+
+
+def check_n_neighbors(n_neighbors: int, n_obs: int, what: str = "n_neighs") -> int:
+    """Check 1 ≤ ``n_neighbors`` < ``n_obs``."""
+    if (
+        isinstance(n_neighbors, bool)
+        or not isinstance(n_neighbors, int | np.integer)
+        or n_neighbors < 1
+    ):
+        raise ValueError(f"`{what}` must be a positive integer (got {n_neighbors!r}).")
+    if n_neighbors >= n_obs:
+        raise ValueError(
+            f"`{what}`={n_neighbors} needs more spots than the {n_obs} available; "
+            f"pass `{what}` < {n_obs}."
+        )
+    return int(n_neighbors)
+
+
+def warn_if_exists(mapping, key: str, where: str) -> None:
+    """Log a warning when ``where[key]`` exists and is about to be replaced."""
+    if key in mapping:
+        logger.warning(f"overwriting existing `{where}[{key!r}]`; pass `key_added=` to keep it.")

@@ -1,0 +1,13 @@
+"""Public spatial transcriptomics data sets as AnnData.
+
+Files are read from the folder given by ``path=`` or the environment variable
+``STMIN_DATA_DIR``; without either they are downloaded from their public source into
+``pooch.os_cache("stmin")``. :func:`dlpfc_151673` ships with the package and works offline.
+"""
+
+from ._bundled import dlpfc_151673
+from ._dlpfc import dlpfc
+from ._her2st import her2st
+from ._mob import mouse_olfactory_bulb
+
+__all__ = ["dlpfc", "dlpfc_151673", "her2st", "mouse_olfactory_bulb"]

@@ -1,0 +1,37 @@
+"""Shared neural-network pieces: sparse GCN layers, masking, EMA teachers, losses, mining."""
+
+from ._anchors import Triplets, kmeans_agreement, latent_knn, mine_triplets
+from ._ema import ema_update, make_teacher
+from ._encoders import GraphEncoder
+from ._gcn import (
+    DenseBlock,
+    FastDropout,
+    GCNConv,
+    GraphBlock,
+    SparseGraph,
+    normalize_adjacency,
+    to_torch_csr,
+)
+from ._losses import scaled_cosine_error, triplet_loss
+from ._masking import NodeMask, mask_nodes
+
+__all__ = [
+    "DenseBlock",
+    "FastDropout",
+    "GCNConv",
+    "GraphBlock",
+    "GraphEncoder",
+    "NodeMask",
+    "SparseGraph",
+    "Triplets",
+    "ema_update",
+    "kmeans_agreement",
+    "latent_knn",
+    "make_teacher",
+    "mask_nodes",
+    "mine_triplets",
+    "normalize_adjacency",
+    "scaled_cosine_error",
+    "to_torch_csr",
+    "triplet_loss",
+]

@@ -1,0 +1,6 @@
+"""Preprocessing: spatial graphs and the methods' own input pipelines."""
+
+from ._graph import build_graph, grid_pitch, spatial_graph
+from ._stmgac import stmgac_preprocess
+
+__all__ = ["build_graph", "grid_pitch", "spatial_graph", "stmgac_preprocess"]

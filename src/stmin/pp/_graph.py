@@ -1,0 +1,226 @@
+"""Spatial neighbour graphs built with a KD-tree (no dense N × N matrix)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from anndata import AnnData
+from scipy.spatial import cKDTree
+
+from .._constants import (
+    SPATIAL_GRAPH_STEM,
+    SPATIAL_KEY,
+    connectivities_key,
+    distances_key,
+    neighbors_key,
+)
+from .._settings import log_added
+from .._validate import check_adata, check_n_neighbors, get_spatial, warn_if_exists
+
+GraphMethod = Literal["knn", "radius", "grid"]
+
+_GRID_TOLERANCE = 1.05
+
+
+def _knn_edges(coords: np.ndarray, n_neighs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = coords.shape[0]
+    check_n_neighbors(n_neighs, n)
+    dist, idx = cKDTree(coords).query(coords, k=n_neighs + 1)
+    keep = idx != np.arange(n)[:, None]
+    # with many duplicated spots a spot's own index can fall outside its k + 1 hits
+    keep[keep.all(axis=1), -1] = False
+    rows = np.broadcast_to(np.arange(n)[:, None], idx.shape)
+    return rows[keep], idx[keep], dist[keep]
+
+
+def _radius_edges(coords: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if radius is None or not np.isfinite(radius) or radius <= 0:
+        raise ValueError(
+            f"`radius` must be a positive number for method='radius' (got {radius!r})."
+        )
+    tree = cKDTree(coords)
+    pairs = tree.sparse_distance_matrix(tree, max_distance=radius, output_type="coo_matrix")
+    keep = pairs.row != pairs.col
+    # sparse_distance_matrix drops zero distances; duplicated spots are reported separately
+    rows, cols, dist = pairs.row[keep], pairs.col[keep], pairs.data[keep]
+    dup = tree.query_pairs(r=0.0, output_type="ndarray")
+    if dup.size:
+        rows = np.r_[rows, dup[:, 0], dup[:, 1]]
+        cols = np.r_[cols, dup[:, 1], dup[:, 0]]
+        dist = np.r_[dist, np.zeros(2 * len(dup))]
+    return rows, cols, dist
+
+
+def grid_pitch(coords: np.ndarray) -> float:
+    """Lattice pitch of a spot array: the median distance from a spot to its nearest other spot."""
+    if coords.shape[0] < 2:
+        raise ValueError("A grid graph needs at least 2 spots.")
+    dist, _ = cKDTree(coords).query(coords, k=2)
+    pitch = float(np.median(dist[:, 1]))
+    if pitch <= 0:
+        raise ValueError("Cannot infer a grid pitch: most spots share their coordinates.")
+    return pitch
+
+
+def _edges(
+    coords: np.ndarray, method: GraphMethod, n_neighs: int, radius: float | None, n_rings: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if method == "knn":
+        return _knn_edges(coords, n_neighs)
+    if method == "radius":
+        return _radius_edges(coords, radius)
+    if method == "grid":
+        if not isinstance(n_rings, int | np.integer) or n_rings < 1:
+            raise ValueError(f"`n_rings` must be a positive integer (got {n_rings!r}).")
+        return _radius_edges(coords, n_rings * grid_pitch(coords) * _GRID_TOLERANCE)
+    raise ValueError(f"`method` must be one of 'knn', 'radius', 'grid' (got {method!r}).")
+
+
+def _assemble(
+    rows: np.ndarray, cols: np.ndarray, coords: np.ndarray, symmetric: bool
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    n = coords.shape[0]
+    if symmetric:
+        rows, cols = np.r_[rows, cols], np.r_[cols, rows]
+    conn = sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n))
+    conn.sum_duplicates()
+    conn.data[:] = 1.0
+    dists = conn.astype(np.float64)
+    src = np.repeat(np.arange(n), np.diff(conn.indptr))
+    # explicit zeros are kept: duplicated spots are neighbours at distance 0
+    dists.data = np.linalg.norm(coords[src] - coords[conn.indices], axis=1)
+    return conn, dists
+
+
+def build_graph(
+    coords: np.ndarray,
+    *,
+    method: GraphMethod = "knn",
+    n_neighs: int = 6,
+    radius: float | None = None,
+    n_rings: int = 1,
+    symmetric: bool = True,
+    libraries: np.ndarray | None = None,
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Build a spatial graph on an array of coordinates.
+
+    The functional core of :func:`spatial_graph`; see there for the parameters. ``libraries``
+    holds one section code per spot; edges are then built within each section only.
+
+    Returns
+    -------
+    The binary connectivities and the matching Euclidean distances, both ``n × n`` CSR.
+    """
+    if libraries is None:
+        libraries = np.zeros(coords.shape[0], dtype=int)
+    rows, cols = [], []
+    for lib in np.unique(libraries):
+        idx = np.flatnonzero(libraries == lib)
+        r, c, _ = _edges(coords[idx], method, n_neighs, radius, n_rings)
+        rows.append(idx[r])
+        cols.append(idx[c])
+    return _assemble(np.concatenate(rows), np.concatenate(cols), coords, symmetric)
+
+
+def spatial_graph(
+    adata: AnnData,
+    n_neighs: int = 6,
+    *,
+    method: GraphMethod = "knn",
+    radius: float | None = None,
+    n_rings: int = 1,
+    spatial_key: str = SPATIAL_KEY,
+    library_key: str | None = None,
+    symmetric: bool = True,
+    key_added: str = SPATIAL_GRAPH_STEM,
+    copy: bool = False,
+) -> AnnData | None:
+    """Build a spatial neighbour graph of the spots, in squidpy's layout.
+
+    Neighbours are found with a KD-tree, so memory grows with the number of edges, never with
+    ``n_obs²``.
+
+    Parameters
+    ----------
+    adata
+        Annotated data with spot coordinates in ``obsm[spatial_key]``.
+    n_neighs
+        Number of nearest neighbours of each spot (``method="knn"``).
+    method
+        ``"knn"``: the ``n_neighs`` nearest other spots. ``"radius"``: all spots within
+        ``radius`` (coordinate units). ``"grid"``: all spots within ``n_rings`` lattice steps of a
+        regular array (Visium hexagonal: 6 per ring, ST square: 4 at one ring), with the lattice
+        pitch taken as the median nearest-spot distance.
+    radius
+        Distance cut-off for ``method="radius"``.
+    n_rings
+        Number of lattice rings for ``method="grid"``.
+    spatial_key
+        ``obsm`` key of the coordinates.
+    library_key
+        ``obs`` column naming the section of each spot; edges are built within each section
+        only (a block-diagonal graph for several slices in one AnnData).
+    symmetric
+        Make the graph undirected by union (``A ∨ Aᵀ``), as most graph models expect.
+    key_added
+        Stem of the keys written.
+    copy
+        Return a modified copy instead of writing into ``adata``.
+
+    Returns
+    -------
+    ``None``, or a copy with ``copy=True``. Writes
+
+    - ``obsp[f"{key_added}_connectivities"]``: binary adjacency (CSR, no self-loops),
+    - ``obsp[f"{key_added}_distances"]``: Euclidean edge lengths (CSR),
+    - ``uns[f"{key_added}_neighbors"]``: the keys and parameters, as squidpy does.
+    """
+    check_adata(adata)
+    adata = adata.copy() if copy else adata
+    coords = get_spatial(adata, spatial_key)
+    libraries = None
+    if library_key is not None:
+        if library_key not in adata.obs:
+            raise KeyError(
+                f"`adata.obs[{library_key!r}]` not found; pass the obs column that names each "
+                "spot's section as `library_key=`."
+            )
+        libraries = pd.Categorical(adata.obs[library_key]).codes
+    conn, dists = build_graph(
+        coords,
+        method=method,
+        n_neighs=n_neighs,
+        radius=radius,
+        n_rings=n_rings,
+        symmetric=symmetric,
+        libraries=libraries,
+    )
+
+    ckey, dkey, ukey = (
+        connectivities_key(key_added),
+        distances_key(key_added),
+        neighbors_key(key_added),
+    )
+    for key in (ckey, dkey):
+        warn_if_exists(adata.obsp, key, "adata.obsp")
+    adata.obsp[ckey] = conn
+    adata.obsp[dkey] = dists
+    adata.uns[ukey] = {
+        "connectivities_key": ckey,
+        "distances_key": dkey,
+        "params": {
+            "method": method,
+            "n_neighbors": n_neighs if method == "knn" else None,
+            "radius": radius if method == "radius" else None,
+            "n_rings": n_rings if method == "grid" else None,
+            "coord_type": "grid" if method == "grid" else "generic",
+            "symmetric": symmetric,
+            "library_key": library_key,
+            "transform": None,
+        },
+    }
+    log_added(f"obsp['{ckey}']", f"obsp['{dkey}']", f"uns['{ukey}']")
+    return adata if copy else None

@@ -1,0 +1,6 @@
+"""Tools: one function per method, writing its results into the AnnData."""
+
+from ._domains import cluster_domains, cluster_embedding, refine_labels
+from ._stmgac import stmgac
+
+__all__ = ["cluster_domains", "cluster_embedding", "refine_labels", "stmgac"]

@@ -1,0 +1,7 @@
+"""Shared training machinery (scvi-tools training plans and runners)."""
+
+from ._history import loss_history
+from ._mixin import FullGraphTrainingMixin
+from ._plan import FullGraphTrainingPlan
+
+__all__ = ["FullGraphTrainingMixin", "FullGraphTrainingPlan", "loss_history"]

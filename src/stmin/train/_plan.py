@@ -1,0 +1,50 @@
+"""Training plan for models that see the whole graph in every step."""
+
+from __future__ import annotations
+
+from scvi.module.base import BaseModuleClass
+from scvi.train import TrainingPlan
+
+
+class FullGraphTrainingPlan(TrainingPlan):
+    """:class:`scvi.train.TrainingPlan` for whole-graph (full-batch) models.
+
+    Differences from the parent: Adam's ``eps`` defaults to PyTorch's ``1e-8`` and there is no
+    KL warm-up; the current epoch is passed to ``module.loss`` when it takes an ``epoch``
+    argument (for schedules such as periodic anchor mining); and ``module.on_train_step_end()``
+    is called after every optimiser step when the module defines it (e.g. EMA teachers).
+
+    Parameters
+    ----------
+    module
+        The module to train.
+    lr, weight_decay, eps
+        Adam settings.
+    **kwargs
+        Passed to :class:`scvi.train.TrainingPlan`.
+    """
+
+    def __init__(
+        self,
+        module: BaseModuleClass,
+        *,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        eps: float = 1e-8,
+        **kwargs,
+    ):
+        kwargs.setdefault("n_epochs_kl_warmup", None)
+        super().__init__(module, lr=lr, weight_decay=weight_decay, eps=eps, **kwargs)
+        self._pass_epoch = "epoch" in self._loss_args
+
+    def training_step(self, batch, batch_idx):
+        """Run one full-graph step."""
+        if self._pass_epoch:
+            self.loss_kwargs["epoch"] = self.current_epoch
+        return super().training_step(batch, batch_idx)
+
+    def on_train_batch_end(self, outputs, batch, batch_idx):
+        """Call the module's post-step hook (EMA updates and the like)."""
+        hook = getattr(self.module, "on_train_step_end", None)
+        if hook is not None:
+            hook()

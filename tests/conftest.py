@@ -1,0 +1,83 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _find_shared_data() -> Path | None:
+    """Locate the shared real-data folder (``../shared/data`` seen from the repository)."""
+    env = os.environ.get("STMIN_SHARED_DATA")
+    candidates = [Path(env)] if env else []
+    root = Path(__file__).resolve().parents[1]
+    candidates += [root.parent / "shared" / "data", root / "shared" / "data"]
+    for c in candidates:
+        if (c / "DLPFC").is_dir():
+            return c
+    return None
+
+
+SHARED_DATA = _find_shared_data()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Folder of the public data sets in the layout of ``shared/data``; skips when absent."""
+    if SHARED_DATA is None:
+        pytest.skip(
+            "real data folder `../shared/data` not found (set STMIN_SHARED_DATA to its path)"
+        )
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    import torch
+
+    torch.set_num_threads(1)
+    yield
+
+
+@pytest.fixture
+def grid_adata():
+    """A tiny synthetic hex-free square grid (edge cases only): 3 domains in stripes."""
+    import anndata as ad
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    nx, ny = 20, 15
+    xx, yy = np.meshgrid(np.arange(nx), np.arange(ny))
+    coords = np.c_[xx.ravel(), yy.ravel()].astype(float)
+    domain = np.digitize(coords[:, 0], [7, 14])
+    n_genes = 60
+    means = rng.gamma(2.0, 2.0, size=(3, n_genes))
+    counts = rng.poisson(means[domain]).astype(np.float32)
+    adata = ad.AnnData(sp.csr_matrix(counts))
+    adata.obs_names = [f"s{i}" for i in range(adata.n_obs)]
+    adata.var_names = [f"g{i}" for i in range(n_genes)]
+    adata.obsm["spatial"] = coords
+    adata.obs["domain"] = domain.astype(str)
+    return adata
+
+
+@pytest.fixture(scope="session")
+def _bundled():
+    import stmin as sm
+
+    return sm.datasets.dlpfc_151673()
+
+
+@pytest.fixture
+def bundled(_bundled):
+    """The real DLPFC 151673 section shipped in the wheel (3,639 spots × 3,000 genes)."""
+    return _bundled.copy()
+
+
+@pytest.fixture
+def small_section(_bundled):
+    """A real corner of the bundled section (annotated spots with array row < 30 and column < 70)."""
+    obs = _bundled.obs
+    keep = (obs["array_row"] < 30) & (obs["array_col"] < 70) & obs["layer_guess"].notna()
+    return _bundled[keep.to_numpy()].copy()

@@ -150,7 +150,12 @@ def activation(name: Activation) -> nn.Module:
 
 
 class FastDropout(nn.Module):
-    """Inverted dropout drawing its mask with ``torch.rand`` (2–3× faster than ``bernoulli_`` on CPU).
+    """Inverted dropout with a cheap random mask.
+
+    On CPU the mask is drawn as 16-bit integers from NumPy's PCG64 generator, itself seeded
+    from PyTorch's, so ``torch.manual_seed`` (and ``scvi.settings.seed``) still fix it; this is
+    about twice as fast as ``torch.bernoulli_`` and the rate is exact to 2⁻¹⁶. On other devices
+    the mask comes from ``torch.rand_like``.
 
     Parameters
     ----------
@@ -163,13 +168,21 @@ class FastDropout(nn.Module):
         if not 0 <= p < 1:
             raise ValueError(f"Dropout rate must be in [0, 1) (got {p}).")
         self.p = p
+        self._threshold = round(p * 65536)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply dropout in training mode; identity in evaluation mode."""
         if not self.training or self.p == 0:
             return x
-        keep = torch.rand_like(x) >= self.p
-        return x * keep * (1.0 / (1.0 - self.p))
+        if x.device.type == "cpu":
+            rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,))))
+            bits = np.frombuffer(rng.bytes(2 * x.numel()), dtype=np.uint16).reshape(x.shape)
+            keep = torch.from_numpy(bits >= self._threshold)
+            scale = 65536 / (65536 - self._threshold)
+        else:
+            keep = torch.rand_like(x) >= self.p
+            scale = 1.0 / (1.0 - self.p)
+        return torch.mul(x, keep).mul_(scale)
 
 
 class GraphBlock(nn.Module):

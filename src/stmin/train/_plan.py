@@ -9,8 +9,8 @@ from scvi.train import TrainingPlan
 class FullGraphTrainingPlan(TrainingPlan):
     """:class:`scvi.train.TrainingPlan` for whole-graph (full-batch) models.
 
-    Differences from the parent: Adam's ``eps`` defaults to PyTorch's ``1e-8`` and there is no
-    KL warm-up; the current epoch is passed to ``module.loss`` when it takes an ``epoch``
+    Differences from the parent: Adam's ``eps`` defaults to PyTorch's ``1e-8``, there is no
+    KL warm-up and no ELBO metric (the module's ``extra_metrics`` are logged per epoch); the current epoch is passed to ``module.loss`` when it takes an ``epoch``
     argument (for schedules such as periodic anchor mining); and ``module.on_train_step_end()``
     is called after every optimiser step when the module defines it (e.g. EMA teachers).
 
@@ -36,6 +36,12 @@ class FullGraphTrainingPlan(TrainingPlan):
         kwargs.setdefault("n_epochs_kl_warmup", None)
         super().__init__(module, lr=lr, weight_decay=weight_decay, eps=eps, **kwargs)
         self._pass_epoch = "epoch" in self._loss_args
+
+    def compute_and_log_metrics(self, loss_output, metrics, mode):
+        """Log the module's loss terms per epoch (no ELBO bookkeeping: these are not VAEs)."""
+        n_obs = loss_output.n_obs_minibatch
+        for key, value in loss_output.extra_metrics.items():
+            self.log(f"{key}_{mode}", value, on_step=False, on_epoch=True, batch_size=n_obs)
 
     def training_step(self, batch, batch_idx):
         """Run one full-graph step."""

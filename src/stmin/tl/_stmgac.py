@@ -21,6 +21,7 @@ from .._validate import (
     get_spatial,
     warn_if_exists,
 )
+from ..pp._stmgac import stmgac_input
 from ..train import loss_history
 from ._domains import ClusterMethod
 from ._record import method_record
@@ -115,8 +116,6 @@ def stmgac(
     if use_rep is not None:
         x = get_rep(adata, use_rep)
     else:
-        from ..pp._stmgac import stmgac_input
-
         counts = get_layer(adata, layer)
         check_counts(counts, "`adata.X`" if layer is None else f"`adata.layers[{layer!r}]`")
         set_seed(random_state)

@@ -137,3 +137,12 @@ def test_errors():
     dup.obs_names = ["a"] * 10
     with pytest.raises(ValueError, match="obs_names_make_unique"):
         sm.pp.spatial_graph(dup)
+
+
+def test_grid_on_jittered_st_array(shared_data):
+    """Spot centres of an original-ST section in image pixels are jittered around a square lattice."""
+    adata = sm.datasets.her2st("H1", path=shared_data)
+    sm.pp.spatial_graph(adata, method="grid")
+    deg = np.asarray(adata.obsp["spatial_connectivities"].sum(1)).ravel()
+    assert deg.max() <= 5 and (deg == 0).sum() == 0
+    assert np.mean(deg == 4) > 0.75

@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import anndata as ad
 import scanpy as sc
-import torch
 from peers._run import write_result
 
 import stmin as sm
@@ -52,7 +51,6 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     logging.getLogger("stmin").setLevel(logging.WARNING)
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
-    torch.set_num_threads(1)
 
     adata = ad.read_h5ad(args.input)
     start = time.perf_counter()

@@ -38,6 +38,9 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints", "generated/*.rst.bak"]
 
 html_theme = "sphinx_book_theme"
 html_title = "stmin"
-html_theme_options = {"repository_url": "https://github.com/stmin-dev/stmin", "use_repository_button": True}
+html_theme_options = {
+    "repository_url": "https://github.com/stmin-dev/stmin",
+    "use_repository_button": True,
+}
 nitpicky = False
 suppress_warnings = ["myst.header"]

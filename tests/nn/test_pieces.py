@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from stmin.nn import (
     FastDropout,
+    Triplets,
     ema_update,
     kmeans_agreement,
     latent_knn,
@@ -44,12 +45,17 @@ def test_scaled_cosine_error():
 
 def test_triplet_loss_matches_torch():
     torch.manual_seed(0)
-    z = torch.randn(30, 5)
-    a, p, n = (torch.randint(30, (50,)) for _ in range(3))
+    z = (0.4 * torch.randn(30, 5)).requires_grad_(True)
+    a, p, n = (torch.randint(30, (200,)) for _ in range(3))
+    p[:30] = a[:30]  # self pairs, as mining produces
     ref = F.triplet_margin_loss(z[a], z[p], z[n], margin=1.0)
-    torch.testing.assert_close(triplet_loss(z, a, p, n), ref)
+    got = triplet_loss(z, Triplets(a, p, n, 30))
+    torch.testing.assert_close(got, ref)
+    (g_ref,) = torch.autograd.grad(ref, z)
+    (g_got,) = torch.autograd.grad(got, z)
+    torch.testing.assert_close(g_got, g_ref)
     empty = torch.empty(0, dtype=torch.long)
-    assert float(triplet_loss(z, empty, empty, empty)) == 0.0
+    assert float(triplet_loss(z, Triplets(empty, empty, empty, 30))) == 0.0
 
 
 def test_ema_update_and_frozen_teacher():

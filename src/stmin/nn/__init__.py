@@ -1,6 +1,6 @@
 """Shared neural-network pieces: sparse GCN layers, masking, EMA teachers, losses, mining."""
 
-from ._anchors import Triplets, kmeans_agreement, latent_knn, mine_triplets
+from ._anchors import kmeans_agreement, latent_knn, mine_triplets
 from ._ema import ema_update, make_teacher
 from ._encoders import GraphEncoder
 from ._gcn import (
@@ -12,8 +12,9 @@ from ._gcn import (
     normalize_adjacency,
     to_torch_csr,
 )
-from ._losses import scaled_cosine_error, triplet_loss
+from ._losses import scaled_cosine_error
 from ._masking import NodeMask, mask_nodes
+from ._triplet import Triplets, triplet_loss
 
 __all__ = [
     "DenseBlock",

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from sklearn.cluster import KMeans
 
-
-class Triplets(NamedTuple):
-    """Index triples into the node set."""
-
-    anchor: torch.Tensor
-    positive: torch.Tensor
-    negative: torch.Tensor
+from ._triplet import Triplets
 
 
 def latent_knn(query: torch.Tensor, key: torch.Tensor, k: int, chunk: int = 2048) -> np.ndarray:
@@ -105,4 +97,4 @@ def mine_triplets(
     anchor = torch.from_numpy(rows[keep]).to(device)
     positive = torch.from_numpy(cols[keep]).to(device)
     negative = torch.randint(n, (anchor.numel(),), device=device)
-    return Triplets(anchor, positive, negative)
+    return Triplets(anchor, positive, negative, n)

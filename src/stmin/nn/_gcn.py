@@ -54,8 +54,8 @@ def to_torch_csr(mat: sp.spmatrix) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return torch.sparse_csr_tensor(
-            torch.from_numpy(mat.indptr.astype(np.int64)),
-            torch.from_numpy(mat.indices.astype(np.int64)),
+            torch.from_numpy(mat.indptr.astype(np.int32)),
+            torch.from_numpy(mat.indices.astype(np.int32)),
             torch.from_numpy(mat.data),
             size=mat.shape,
             check_invariants=False,
@@ -177,12 +177,11 @@ class FastDropout(nn.Module):
         if x.device.type == "cpu":
             rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,))))
             bits = np.frombuffer(rng.bytes(2 * x.numel()), dtype=np.uint16).reshape(x.shape)
-            keep = torch.from_numpy(bits >= self._threshold)
-            scale = 65536 / (65536 - self._threshold)
+            scale = np.float32(65536 / (65536 - self._threshold))
+            mask = torch.from_numpy(np.multiply(bits >= self._threshold, scale, dtype=np.float32))
         else:
-            keep = torch.rand_like(x) >= self.p
-            scale = 1.0 / (1.0 - self.p)
-        return torch.mul(x, keep).mul_(scale)
+            mask = (torch.rand_like(x) >= self.p).to(x.dtype) / (1.0 - self.p)
+        return x * mask.to(x.dtype)
 
 
 class GraphBlock(nn.Module):

@@ -24,16 +24,3 @@ def scaled_cosine_error(x: torch.Tensor, y: torch.Tensor, t: float = 2.0, reduce
     # clamp keeps the log finite when two rows are exactly opposite
     loss = -t * torch.log(((1.0 + cos) * 0.5).clamp_min(1e-12))
     return loss.mean() if reduce else loss
-
-
-def triplet_loss(
-    z: torch.Tensor,
-    anchor: torch.Tensor,
-    positive: torch.Tensor,
-    negative: torch.Tensor,
-    margin: float = 1.0,
-) -> torch.Tensor:
-    """Mean triplet margin loss (Euclidean) over index triples into the rows of ``z``."""
-    if anchor.numel() == 0:
-        return z.sum() * 0.0
-    return F.triplet_margin_loss(z[anchor], z[positive], z[negative], margin=margin, p=2)

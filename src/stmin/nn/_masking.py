@@ -49,12 +49,13 @@ def mask_nodes(
     perm = torch.randperm(n, device=x.device)
     n_mask = int(mask_rate * n)
     masked, kept = perm[:n_mask], perm[n_mask:]
-    out = x.clone()
     n_noise = int(replace_rate * n_mask)
     order = torch.randperm(n_mask, device=x.device)
     token_nodes = masked[order[: n_mask - n_noise]]
+    out = x.clone()
     if n_noise > 0:
         noise_nodes = masked[order[n_mask - n_noise :]]
-        out[noise_nodes] = x[torch.randperm(n, device=x.device)[:n_noise]]
-    out[token_nodes] = token.to(out.dtype).expand(token_nodes.numel(), -1)
+        donors = torch.randperm(n, device=x.device)[:n_noise]
+        out.index_copy_(0, noise_nodes, x.index_select(0, donors))
+    out.index_copy_(0, token_nodes, token.to(x.dtype).expand(token_nodes.numel(), -1))
     return NodeMask(out, masked, kept)

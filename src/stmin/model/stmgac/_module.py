@@ -142,9 +142,8 @@ class STMGACModule(BaseModuleClass):
         view = mask_nodes(x, self.mask_rate, self.input_token, self.replace_rate)
         z = self.encoder(view.x, self.graph)
         with torch.no_grad():
-            x_teacher = x.clone()
-            x_teacher[view.kept] = self.input_token.detach().to(x.dtype)
-            z_teacher = self.teacher(x_teacher, self.graph)
+            token = self.input_token.to(x.dtype).expand(view.kept.numel(), -1)
+            z_teacher = self.teacher(x.index_copy(0, view.kept, token), self.graph)
         return {"x": x, "z": z, "z_teacher": z_teacher, "masked": view.masked, "kept": view.kept}
 
     def project(self, h: torch.Tensor) -> torch.Tensor:
@@ -155,13 +154,9 @@ class STMGACModule(BaseModuleClass):
         """Project the latent and decode it into the input space."""
         h = self.enc_to_dec(z)
         if masked is not None:
-            h = h.clone()
-            h[masked] = self.latent_token.to(h.dtype)
+            h = h.index_copy(0, masked, self.latent_token.to(h.dtype).expand(masked.numel(), -1))
         projected = self.project(h)
-        dec_in = projected
-        if kept is not None:
-            dec_in = projected.clone()
-            dec_in[kept] = 0.0
+        dec_in = projected if kept is None else projected.index_fill(0, kept, 0.0)
         return {"projected": projected, "reconstruction": self.decoder(dec_in, self.graph)}
 
     def loss(self, tensors, inference_outputs, generative_outputs, epoch: int = 0) -> LossOutput:
@@ -174,9 +169,15 @@ class STMGACModule(BaseModuleClass):
         else:
             z_teacher = inference_outputs["z_teacher"]
         recon = scaled_cosine_error(
-            generative_outputs["reconstruction"][masked], x[masked], t=self.sce_t, reduce=False
+            generative_outputs["reconstruction"].index_select(0, masked),
+            x.index_select(0, masked),
+            t=self.sce_t,
+            reduce=False,
         )
-        latent = F.mse_loss(generative_outputs["projected"][masked], z_teacher[masked])
+        latent = F.mse_loss(
+            generative_outputs["projected"].index_select(0, masked),
+            z_teacher.index_select(0, masked),
+        )
         if (
             self.w_triplet > 0
             and self.training
@@ -192,7 +193,7 @@ class STMGACModule(BaseModuleClass):
                 kmeans_iter=self.kmeans_iter,
             )
         if self.w_triplet > 0 and self._triplets is not None:
-            triplet = triplet_loss(z, *self._triplets, margin=self.triplet_margin)
+            triplet = triplet_loss(z, self._triplets, margin=self.triplet_margin)
         else:
             triplet = z.sum() * 0.0
         total = self.w_recon * recon.mean() + self.w_latent * latent + self.w_triplet * triplet

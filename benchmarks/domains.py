@@ -33,7 +33,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from peers._run import PEERS, run_peer
+from peers._run import PEERS, THREAD_ENV, run_peer
 
 import stmin as sm
 
@@ -76,12 +76,7 @@ def _run_ours(method: str, path: Path, k: int, seed: int, platform_: str, out: P
         "--n-clusters", str(k), "--seed", str(seed), "--output", str(out),
         "--n-neighs", str(cfg["n_neighs"]), "--refine", str(cfg["refine"]),
     ]  # fmt: skip
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-    }
+    env = {**os.environ, **THREAD_ENV}
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "failed"}
@@ -119,7 +114,7 @@ def write_report(records: list[dict], out: Path, command: str) -> None:
         "",
         f"- command: `{command}`",
         f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- machine: {_machine()}; every run in its own process, 1 thread (`OMP_NUM_THREADS=1`)",
+        f"- machine: {_machine()}; every run in its own process with `OMP_NUM_THREADS=1` (BLAS libraries at their defaults), one run at a time",
         f"- stmin {sm.__version__}, Python {platform.python_version()}",
         "- data: DLPFC 151673–151675 (top-5,000-HVG counts of the public files, `layer_guess`, "
         "7 layers, unannotated spots dropped); HER2+ sections with pathologist labels "

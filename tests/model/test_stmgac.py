@@ -135,3 +135,18 @@ def test_setup_errors(prepared):
     model = sm.model.STMGAC(prepared, n_clusters=5)
     with pytest.raises(ValueError, match="max_epochs"):
         model.train(max_epochs=0)
+
+
+def test_module_orders_rows_by_index_and_scores_in_eval_mode(prepared):
+    model = _trained(prepared)
+    module = model.module.eval()
+    x = torch.tensor(prepared.obsm["X_stmgac_input"])
+    perm = torch.randperm(x.shape[0])
+    with torch.no_grad():
+        z = module.inference(x)["z"]
+        z_perm = module.inference(x[perm], indices=perm.float().unsqueeze(1))["z"]
+        torch.testing.assert_close(z_perm, z)
+        _, _, out = module({"X": x, "ind_x": torch.arange(x.shape[0]).float().unsqueeze(1)})
+    assert torch.isfinite(out.loss) and out.n_obs_minibatch == x.shape[0]
+    with pytest.raises(ValueError, match="whole graph"):
+        module.inference(x[:10])

@@ -152,7 +152,18 @@ def parse_runner_args(description: str) -> argparse.Namespace:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB (Linux reports KiB)."""
+    """Peak resident set size of this process in MiB.
+
+    Read from ``VmHWM`` in ``/proc/self/status``: unlike ``getrusage``'s ``ru_maxrss``, which on
+    Linux keeps the high-water mark of the parent process it was forked from, it covers only this
+    program. Falls back to ``ru_maxrss`` where ``/proc`` is missing.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

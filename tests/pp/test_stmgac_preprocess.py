@@ -54,3 +54,20 @@ def test_errors(small_section):
         sm.pp.stmgac_preprocess(normed)
     with pytest.raises(ValueError, match="genes are detected"):
         sm.pp.stmgac_preprocess(small_section, min_counts=10**9)
+
+
+def test_matches_the_scanpy_pipeline_of_the_original(small_section):
+    """filter → normalize_total(1e6) → seurat_v3 HVGs on counts → subset → scale, as in scanpy."""
+    import scanpy as sc
+
+    ref = small_section.copy()
+    ref.layers["count"] = ref.X.copy()
+    sc.pp.filter_genes(ref, min_cells=50)
+    sc.pp.filter_genes(ref, min_counts=10)
+    sc.pp.normalize_total(ref, target_sum=1e6)
+    sc.pp.highly_variable_genes(ref, flavor="seurat_v3", layer="count", n_top_genes=400)
+    ref = ref[:, ref.var["highly_variable"]].copy()
+    sc.pp.scale(ref)
+    ours = sm.pp.stmgac_preprocess(small_section, n_top_genes=400, mode="scaled", copy=True)
+    assert ours.uns["X_stmgac_input"]["genes"] == ref.var_names.tolist()
+    np.testing.assert_allclose(ours.obsm["X_stmgac_input"], np.asarray(ref.X), rtol=1e-4, atol=1e-4)

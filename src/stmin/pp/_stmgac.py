@@ -14,6 +14,14 @@ from .._settings import log_added
 from .._validate import check_adata, check_counts, get_layer, warn_if_exists
 
 
+def _zscore(x: np.ndarray) -> np.ndarray:
+    """Z-score the columns as ``sc.pp.scale`` does (unbiased variance; constant columns → 0)."""
+    mean = x.mean(axis=0, dtype=np.float64)
+    std = np.sqrt(x.var(axis=0, dtype=np.float64) * x.shape[0] / max(x.shape[0] - 1, 1))
+    std[std == 0] = 1.0
+    return ((x - mean) / std).astype(np.float32)
+
+
 def stmgac_input(
     counts,
     *,
@@ -32,32 +40,31 @@ def stmgac_input(
     -------
     The model input (n_spots × d) and the boolean mask of the genes it was built from.
     """
-    tmp = AnnData(counts.astype(np.float32, copy=True))
-    n_genes = tmp.n_vars
-    gene_ok = np.ones(n_genes, dtype=bool)
-    cells_per_gene = np.asarray((tmp.X > 0).sum(axis=0)).ravel()
-    counts_per_gene = np.asarray(tmp.X.sum(axis=0)).ravel()
-    gene_ok &= cells_per_gene >= min(min_cells, tmp.n_obs)
-    gene_ok &= counts_per_gene >= min_counts
+    counts = sp.csr_matrix(counts, dtype=np.float32)
+    n_obs = counts.shape[0]
+    cells_per_gene = np.asarray((counts > 0).sum(axis=0)).ravel()
+    counts_per_gene = np.asarray(counts.sum(axis=0)).ravel()
+    gene_ok = (cells_per_gene >= min(min_cells, n_obs)) & (counts_per_gene >= min_counts)
     if gene_ok.sum() < 2:
         raise ValueError(
             f"Only {int(gene_ok.sum())} genes are detected in ≥ {min_cells} spots with ≥ "
             f"{min_counts} counts; lower `min_cells`/`min_counts` or check the input counts."
         )
-    tmp = tmp[:, gene_ok].copy()
-    tmp.layers["counts"] = tmp.X.copy()
-    sc.pp.normalize_total(tmp, target_sum=target_sum)
-    if log1p:
-        sc.pp.log1p(tmp)
-    if n_top_genes < tmp.n_vars:
+    counts = counts[:, gene_ok]
+    keep = np.arange(counts.shape[1])
+    if n_top_genes < counts.shape[1]:
         hvg = sc.pp.highly_variable_genes(
-            tmp, flavor="seurat_v3", layer="counts", n_top_genes=n_top_genes, inplace=False
+            AnnData(counts), flavor="seurat_v3", n_top_genes=n_top_genes, inplace=False
         )["highly_variable"].to_numpy()
-        tmp = tmp[:, hvg].copy()
+        keep = np.flatnonzero(hvg)
         gene_ok[np.flatnonzero(gene_ok)[~hvg]] = False
-    tmp.X = tmp.X.toarray() if sp.issparse(tmp.X) else np.asarray(tmp.X)
-    sc.pp.scale(tmp)
-    x = np.asarray(tmp.X, dtype=np.float32)
+    # library sizes over all filtered genes, as normalize_total before the HVG subset
+    lib = np.asarray(counts.sum(axis=1)).ravel()
+    scale = np.divide(target_sum, lib, out=np.zeros_like(lib, dtype=np.float64), where=lib > 0)
+    x = counts[:, keep].toarray() * scale[:, None].astype(np.float32)
+    if log1p:
+        np.log1p(x, out=x)
+    x = _zscore(x)
     if mode == "scaled":
         return x, gene_ok
     n_comps = min(n_comps, x.shape[0] - 1, x.shape[1] - 1)

@@ -105,14 +105,16 @@ def _fmt(values: pd.Series, digits: int = 3) -> str:
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
-def write_report(records: list[dict], out: Path, command: str) -> None:
-    """Write the markdown table of ``records``."""
+def write_report(records: list[dict], out: Path) -> None:
+    """Write the markdown table of ``records`` (listing the commands that produced them)."""
     df = pd.DataFrame(records)
+    commands = list(dict.fromkeys(r.get("command", "?") for r in records))
     ok = df[df["error"].isna()] if "error" in df else df
     lines = [
         "# Spatial domains: stmin STMGAC and peers",
         "",
-        f"- command: `{command}`",
+        "- commands (run in this order; later ones add to the raw records): "
+        + "; ".join(f"`{c}`" for c in commands),
         f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
         f"- machine: {_machine()}; every run in its own process with `OMP_NUM_THREADS=1` (BLAS libraries at their defaults), one run at a time",
         f"- stmin {sm.__version__}, Python {platform.python_version()}",
@@ -214,6 +216,7 @@ def main() -> None:
                     "seed": seed,
                     "n_obs": adata.n_obs,
                     "k": k,
+                    "command": command,
                 }
                 if res.get("error"):
                     rec["error"] = res["error"]
@@ -236,8 +239,8 @@ def main() -> None:
                     or f"ARI {rec['ari']:.3f}, {rec['wall_s']:.1f} s, {rec['peak_rss_mb']:.0f} MiB"
                 )
                 print(f"{name} {method} seed {seed}: {msg}", flush=True)
-                write_report(records, args.results / "domains.md", command)
-    write_report(records, args.results / "domains.md", command)
+                write_report(records, args.results / "domains.md")
+    write_report(records, args.results / "domains.md")
 
 
 if __name__ == "__main__":

@@ -81,3 +81,17 @@ def small_section(_bundled):
     obs = _bundled.obs
     keep = (obs["array_row"] < 30) & (obs["array_col"] < 70) & obs["layer_guess"].notna()
     return _bundled[keep.to_numpy()].copy()
+
+
+@pytest.fixture
+def two_slices(small_section):
+    """The real corner of the bundled section cut into two slices with their own coordinates."""
+    left = (small_section.obs["array_col"] < 35).to_numpy()
+    adata = small_section.copy()
+    adata.obs["slice"] = np.where(left, "left", "right")
+    adata.obs["slice"] = adata.obs["slice"].astype("category")
+    coords = adata.obsm["spatial"].astype(float).copy()
+    for part in (left, ~left):  # each slice in its own frame: the two frames overlap
+        coords[part] -= coords[part].min(axis=0)
+    adata.obsm["spatial"] = coords
+    return adata

@@ -1,8 +1,10 @@
-"""Seeds and logging."""
+"""Seeds, logging and thread hygiene."""
 
 import logging
+from contextlib import contextmanager
 
 import scvi
+import torch
 
 logger = logging.getLogger("stmin")
 if not logger.handlers:
@@ -28,3 +30,19 @@ def set_seed(seed: int | None) -> None:
 def log_added(*keys: str) -> None:
     """Log the AnnData keys a function wrote, in scanpy's style, e.g. ``"obsm['X_stmgac']"``."""
     logger.info("added\n" + "\n".join(f"    {k}" for k in keys))
+
+
+@contextmanager
+def torch_threads_kept():
+    """Restore PyTorch's intra-op thread count after the block.
+
+    Numba-parallel code in scanpy (e.g. ``highly_variable_genes`` on sparse counts) resets the
+    OpenMP pool that PyTorch shares to all cores, overriding ``OMP_NUM_THREADS``; on a busy
+    2-core machine the training that follows then runs many times slower.
+    """
+    n = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)

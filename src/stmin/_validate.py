@@ -161,3 +161,28 @@ def warn_if_exists(mapping, key: str, where: str) -> None:
     """Log a warning when ``where[key]`` exists and is about to be replaced."""
     if key in mapping:
         logger.warning(f"overwriting existing `{where}[{key!r}]`; pass `key_added=` to keep it.")
+
+
+def check_batches(adata: AnnData, batch_key: str, min_batches: int = 2):
+    """Return ``obs[batch_key]`` as a categorical; raise if missing, NaN or too few batches."""
+    import pandas as pd
+
+    if batch_key not in adata.obs:
+        raise KeyError(
+            f"`adata.obs[{batch_key!r}]` not found; pass the obs column that names each spot's "
+            "slice as `batch_key=` (e.g. the one written by `sm.pp.concat_slices`)."
+        )
+    batch = pd.Categorical(adata.obs[batch_key])
+    if (batch.codes < 0).any():
+        raise ValueError(
+            f"`adata.obs[{batch_key!r}]` has {(batch.codes < 0).sum()} missing values; every "
+            "spot needs a slice."
+        )
+    present = pd.unique(batch.codes)
+    if present.size < min_batches:
+        raise ValueError(
+            f"`adata.obs[{batch_key!r}]` holds {present.size} slice(s); at least {min_batches} "
+            "are needed to integrate. For a single slice use a single-slice method "
+            "(e.g. `sm.tl.stmgac`)."
+        )
+    return batch.remove_unused_categories()

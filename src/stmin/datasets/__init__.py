@@ -9,5 +9,12 @@ from ._bundled import dlpfc_151673
 from ._dlpfc import dlpfc
 from ._her2st import her2st
 from ._mob import mouse_olfactory_bulb
+from ._stahl import stahl2016_breast_cancer
 
-__all__ = ["dlpfc", "dlpfc_151673", "her2st", "mouse_olfactory_bulb"]
+__all__ = [
+    "dlpfc",
+    "dlpfc_151673",
+    "her2st",
+    "mouse_olfactory_bulb",
+    "stahl2016_breast_cancer",
+]

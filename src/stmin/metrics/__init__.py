@@ -1,7 +1,8 @@
-"""Metrics: clustering agreement and spatial continuity."""
+"""Metrics: clustering agreement, spatial continuity and batch mixing."""
 
 from ._clustering import ari, nmi
 from ._domains import domain_scores
+from ._integration import batch_asw, f1_lisi, ilisi, lisi
 from ._spatial import chaos, pas
 
-__all__ = ["ari", "chaos", "domain_scores", "nmi", "pas"]
+__all__ = ["ari", "batch_asw", "chaos", "domain_scores", "f1_lisi", "ilisi", "lisi", "nmi", "pas"]

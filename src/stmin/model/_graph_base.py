@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 from anndata import AnnData
@@ -12,8 +15,17 @@ from scvi.data.fields import LayerField, NumericalObsField, ObsmField
 from scvi.model.base import BaseModelClass
 
 from .._settings import logger
-from .._validate import check_adata, check_finite, get_graph, get_layer, get_rep
+from .._validate import (
+    check_adata,
+    check_finite,
+    check_n_clusters,
+    get_graph,
+    get_layer,
+    get_rep,
+    get_spatial,
+)
 from ..nn import SparseGraph, normalize_adjacency
+from ..tl._domains import ClusterMethod, cluster_embedding, refine_labels
 from ..train import FullGraphTrainingMixin
 
 INDICES_COLUMN = "_indices"
@@ -22,9 +34,14 @@ INDICES_COLUMN = "_indices"
 class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
     """Base class of the stmin models that train on a whole spatial graph.
 
-    Subclasses build ``self.module`` in ``__init__`` and may use :meth:`_graph` for the
-    normalised adjacency and :meth:`_features` for the registered input matrix.
+    Subclasses build ``self.module`` (holding its normalised graph as ``module.graph``) in
+    ``__init__`` and may use :meth:`_graph` for the normalised adjacency, :meth:`_features` for
+    the registered input matrix, :meth:`_evaluate` to run the trained module on the training data
+    or on another AnnData, and :meth:`_domains` to cluster an embedding.
     """
+
+    _graph_twice = False
+    """Normalise the graph twice (see :func:`stmin.nn.normalize_adjacency`)."""
 
     @classmethod
     def _register(
@@ -35,9 +52,13 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
         use_rep: str | None,
         layer: str | None,
         connectivity_key: str,
+        extra_fields: list | None = None,
         **kwargs,
     ) -> None:
-        """Validate ``adata`` and register the input matrix, node indices and the graph key."""
+        """Validate ``adata`` and register the input matrix, node indices and the graph key.
+
+        ``extra_fields`` are further scvi-tools fields (e.g. a batch column).
+        """
         check_adata(adata)
         if use_rep is not None and layer is not None:
             raise ValueError("Pass either `use_rep` or `layer`, not both.")
@@ -62,7 +83,11 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
                 "`sm.pp.spatial_graph(adata)`."
             )
         adata.obs[INDICES_COLUMN] = np.arange(adata.n_obs)
-        fields = [x_field, NumericalObsField(REGISTRY_KEYS.INDICES_KEY, INDICES_COLUMN)]
+        fields = [
+            x_field,
+            NumericalObsField(REGISTRY_KEYS.INDICES_KEY, INDICES_COLUMN),
+            *(extra_fields or []),
+        ]
         manager = AnnDataManager(fields=fields, setup_method_args=setup_method_args)
         manager.register_fields(adata, **kwargs)
         cls.register_manager(manager)
@@ -78,11 +103,48 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
         x = x.toarray() if sp.issparse(x) else np.asarray(x)
         return torch.as_tensor(x, dtype=torch.float32)
 
-    def _graph(self, adata: AnnData | None = None, *, twice: bool = False) -> SparseGraph:
+    def _graph(self, adata: AnnData | None = None) -> SparseGraph:
         """The normalised spatial graph of ``adata`` (default: the training data)."""
         adata = self.adata if adata is None else adata
         adj = get_graph(adata, self._setup_args["connectivity_key"])
-        return SparseGraph(normalize_adjacency(adj, twice=twice))
+        return SparseGraph(normalize_adjacency(adj, twice=self._graph_twice))
+
+    @torch.no_grad()
+    def _evaluate(self, adata: AnnData | None, fn: Callable) -> torch.Tensor:
+        """``fn(module, x)`` in eval mode, with ``module.graph`` swapped for ``adata``'s graph.
+
+        ``adata`` (default: the training data) must be set up like the training data.
+        """
+        module = self.module
+        device = next(module.parameters()).device
+        x = self._features(adata).to(device)
+        own = adata is None or adata is self.adata
+        graph = module.graph if own else self._graph(adata).to(device)
+        trained_graph, module.graph = module.graph, graph
+        module.eval()
+        try:
+            return fn(module, x)
+        finally:
+            module.graph = trained_graph
+
+    def _domains(
+        self,
+        z: np.ndarray,
+        adata: AnnData,
+        n_clusters: int,
+        *,
+        method: ClusterMethod,
+        refine: int | None,
+        random_state: int,
+        groups: np.ndarray | None = None,
+    ) -> pd.Categorical:
+        """Cluster ``z`` and optionally refine the labels spatially (within ``groups``)."""
+        check_n_clusters(n_clusters, adata.n_obs)
+        labels = cluster_embedding(z, n_clusters, method=method, random_state=random_state)
+        if refine:
+            coords = get_spatial(adata, self._setup_args["spatial_key"])
+            labels = refine_labels(labels, coords, refine, groups=groups)
+        return pd.Categorical(labels.astype(str), categories=[str(c) for c in np.unique(labels)])
 
     @staticmethod
     def _warn_if_counts(adata: AnnData, use_rep: str | None, layer: str | None) -> None:

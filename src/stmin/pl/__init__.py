@@ -1,6 +1,8 @@
-"""Plotting: domains on the tissue, training curves."""
+"""Plotting: domains on the tissue, several slices side by side, UMAPs, training curves."""
 
 from ._history import training_history
+from ._slices import slices
 from ._spatial import domains
+from ._umap import embedding_umap
 
-__all__ = ["domains", "training_history"]
+__all__ = ["domains", "embedding_umap", "slices", "training_history"]

@@ -190,7 +190,19 @@ def spatial_graph(
                 f"`adata.obs[{library_key!r}]` not found; pass the obs column that names each "
                 "spot's section as `library_key=`."
             )
-        libraries = pd.Categorical(adata.obs[library_key]).codes
+        sections = pd.Categorical(adata.obs[library_key])
+        libraries = sections.codes
+        if (libraries < 0).any():
+            raise ValueError(
+                f"`adata.obs[{library_key!r}]` has missing values; every spot needs a section."
+            )
+        sizes = pd.Series(libraries).value_counts()
+        if method == "knn" and sizes.min() <= n_neighs:
+            small = sections.categories[sizes.idxmin()]
+            raise ValueError(
+                f"Section {small!r} of `adata.obs[{library_key!r}]` has {sizes.min()} spots, "
+                f"too few for `n_neighs`={n_neighs}; pass a smaller `n_neighs` or drop it."
+            )
     conn, dists = build_graph(
         coords,
         method=method,

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 from sklearn.decomposition import PCA
 
-from .._settings import log_added
+from .._settings import log_added, torch_threads_kept
 from .._validate import check_adata, check_counts, get_layer, warn_if_exists
 
 
@@ -53,9 +53,10 @@ def stmgac_input(
     counts = counts[:, gene_ok]
     keep = np.arange(counts.shape[1])
     if n_top_genes < counts.shape[1]:
-        hvg = sc.pp.highly_variable_genes(
-            AnnData(counts), flavor="seurat_v3", n_top_genes=n_top_genes, inplace=False
-        )["highly_variable"].to_numpy()
+        with torch_threads_kept():
+            hvg = sc.pp.highly_variable_genes(
+                AnnData(counts), flavor="seurat_v3", n_top_genes=n_top_genes, inplace=False
+            )["highly_variable"].to_numpy()
         keep = np.flatnonzero(hvg)
         gene_ok[np.flatnonzero(gene_ok)[~hvg]] = False
     # library sizes over all filtered genes, as normalize_total before the HVG subset

@@ -103,7 +103,9 @@ def cluster_embedding(
     return rank[labels]
 
 
-def refine_labels(labels: np.ndarray, coords: np.ndarray, n_neighbors: int = 30) -> np.ndarray:
+def refine_labels(
+    labels: np.ndarray, coords: np.ndarray, n_neighbors: int = 30, groups=None
+) -> np.ndarray:
     """Relabel each spot with the most frequent label among its ``n_neighbors`` nearest spots.
 
     The spot itself is not counted. Ties go to the label of the nearest spot among the tied
@@ -117,12 +119,22 @@ def refine_labels(labels: np.ndarray, coords: np.ndarray, n_neighbors: int = 30)
         Spot coordinates (n × 2).
     n_neighbors
         Neighbours that vote.
+    groups
+        Optional section of each spot: neighbours are then searched within the spot's own
+        section only (several slices in one AnnData have unrelated coordinates).
 
     Returns
     -------
     The refined labels (same dtype as ``labels``).
     """
     labels = np.asarray(labels)
+    if groups is not None:
+        groups = np.asarray(groups)
+        out = labels.copy()
+        for g in pd.unique(groups):
+            idx = np.flatnonzero(groups == g)
+            out[idx] = refine_labels(labels[idx], coords[idx], n_neighbors)
+        return out
     check_n_neighbors(n_neighbors, labels.size, "refine")
     codes, uniques = pd.factorize(labels)
     _, idx = cKDTree(coords).query(coords, k=n_neighbors + 1)

@@ -7,12 +7,11 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import torch
 from anndata import AnnData
 
 from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
-from ..._validate import check_n_clusters, get_spatial
-from ...tl._domains import ClusterMethod, cluster_embedding, refine_labels
+from ..._validate import check_n_clusters
+from ...tl._domains import ClusterMethod
 from .._graph_base import GraphModelBase
 from ._module import STMGACModule
 
@@ -108,6 +107,7 @@ class STMGAC(GraphModelBase):
     ):
         super().__init__(adata)
         check_n_clusters(n_clusters, adata.n_obs)
+        self._graph_twice = gcn_norm == "double"
         if not 0 < mask_rate < 1:
             raise ValueError(f"`mask_rate` must be in (0, 1) (got {mask_rate}).")
         if not 0 <= replace_rate < 1:
@@ -121,7 +121,7 @@ class STMGAC(GraphModelBase):
         n_input = self._features().shape[1]
         self.module = STMGACModule(
             n_input,
-            self._graph(twice=gcn_norm == "double"),
+            self._graph(),
             n_clusters,
             n_hidden=tuple(n_hidden),
             n_gcn_hidden=n_gcn_hidden,
@@ -211,23 +211,6 @@ class STMGAC(GraphModelBase):
             **kwargs,
         )
 
-    @torch.no_grad()
-    def _forward_eval(self, adata: AnnData | None) -> tuple[torch.Tensor, torch.Tensor]:
-        module = self.module
-        device = next(module.parameters()).device
-        x = self._features(adata).to(device)
-        graph = (
-            module.graph if adata is None or adata is self.adata else self._graph(adata).to(device)
-        )
-        trained_graph, module.graph = module.graph, graph
-        module.eval()
-        try:
-            z = module.encoder(x, graph)
-            recon = module.generative(z)["reconstruction"]
-        finally:
-            module.graph = trained_graph
-        return z, recon
-
     def get_latent_representation(self, adata: AnnData | None = None) -> np.ndarray:
         """Embedding of every spot (online encoder on the unmasked input), n_obs × n_latent.
 
@@ -238,12 +221,15 @@ class STMGAC(GraphModelBase):
             data.
         """
         self._check_if_trained(warn=False)
-        return self._forward_eval(adata)[0].cpu().numpy()
+        return self._evaluate(adata, lambda m, x: m.encoder(x, m.graph)).cpu().numpy()
 
     def get_reconstruction(self, adata: AnnData | None = None) -> np.ndarray:
         """Decoder output in the input space (PCA or scaled genes), n_obs × n_input."""
         self._check_if_trained(warn=False)
-        return self._forward_eval(adata)[1].cpu().numpy()
+        recon = self._evaluate(
+            adata, lambda m, x: m.generative(m.encoder(x, m.graph))["reconstruction"]
+        )
+        return recon.cpu().numpy()
 
     def predict_domains(
         self,
@@ -276,16 +262,11 @@ class STMGAC(GraphModelBase):
         Domain labels, categorical with categories ``"0" … "n_clusters-1"``.
         """
         adata = self.adata if adata is None else adata
-        n_clusters = self.module.n_clusters if n_clusters is None else n_clusters
-        check_n_clusters(n_clusters, adata.n_obs)
-        labels = cluster_embedding(
+        return self._domains(
             self.get_latent_representation(adata),
-            n_clusters,
+            adata,
+            self.module.n_clusters if n_clusters is None else n_clusters,
             method=method,
+            refine=refine,
             random_state=random_state,
         )
-        if refine:
-            labels = refine_labels(
-                labels, get_spatial(adata, self._setup_args["spatial_key"]), refine
-            )
-        return pd.Categorical(labels.astype(str), categories=[str(c) for c in np.unique(labels)])

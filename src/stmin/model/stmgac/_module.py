@@ -22,6 +22,7 @@ from ...nn import (
     scaled_cosine_error,
     triplet_loss,
 )
+from ...train import node_order
 
 
 def _xavier_linear(n_in: int, n_out: int) -> nn.Linear:
@@ -109,22 +110,6 @@ class STMGACModule(BaseModuleClass):
         self.latent_token = nn.Parameter(torch.zeros(1, n_latent))
         self._triplets: Triplets | None = None
 
-    def _node_features(self, x: torch.Tensor, indices: torch.Tensor | None) -> torch.Tensor:
-        """Put the rows of a full batch in graph-node order."""
-        if x.shape[0] != self.graph.n_nodes:
-            raise ValueError(
-                f"STMGAC trains on the whole graph: got {x.shape[0]} rows for "
-                f"{self.graph.n_nodes} nodes."
-            )
-        if indices is None:
-            return x
-        idx = indices.reshape(-1).long()
-        if torch.equal(idx, torch.arange(idx.numel(), device=idx.device)):
-            return x
-        out = torch.empty_like(x)
-        out[idx] = x
-        return out
-
     def _get_inference_input(self, tensors):
         return {
             "x": tensors[REGISTRY_KEYS.X_KEY],
@@ -136,7 +121,7 @@ class STMGACModule(BaseModuleClass):
 
     def inference(self, x: torch.Tensor, indices: torch.Tensor | None = None) -> dict:
         """Embed the nodes; in training mode, of a masked graph, plus the teacher's view."""
-        x = self._node_features(x, indices)
+        x = node_order(x, indices, self.graph.n_nodes)
         if not self.training:
             return {"x": x, "z": self.encoder(x, self.graph), "masked": None, "kept": None}
         view = mask_nodes(x, self.mask_rate, self.input_token, self.replace_rate)

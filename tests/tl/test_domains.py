@@ -47,3 +47,12 @@ def test_cluster_domains_writes_obs(small_section):
         sm.tl.cluster_domains(small_section, 3, use_rep="X_none")
     with pytest.raises(ValueError, match="refine"):
         sm.tl.refine_labels(np.zeros(5), np.zeros((5, 2)), 5)
+
+
+def test_leiden_above_scanpy_approximate_threshold():
+    # scanpy switches to PyNNDescent above 4,096 points, which fails with recent SciPy
+    rng = np.random.default_rng(0)
+    centers = rng.normal(scale=10, size=(3, 8))
+    x = np.concatenate([c + rng.normal(size=(1400, 8)) for c in centers])
+    labels = sm.tl.cluster_embedding(x, 3, method="leiden")
+    assert np.unique(labels).size == 3

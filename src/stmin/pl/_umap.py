@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from anndata import AnnData
 from matplotlib.figure import Figure
 
+from .._knn import scanpy_neighbors
 from .._validate import check_n_neighbors, get_rep
 from ._slices import Palette, _coloring, _grid
 from ._utils import finish
@@ -21,11 +21,7 @@ def _umap_coords(
     """2-D UMAP of ``rep``, computed with scanpy on a private AnnData."""
     import scanpy as sc
 
-    tmp = AnnData(
-        obs=pd.DataFrame(index=pd.RangeIndex(rep.shape[0]).astype(str)),
-        obsm={"rep": np.array(rep, dtype=np.float32)},
-    )
-    sc.pp.neighbors(tmp, n_neighbors=n_neighbors, use_rep="rep", random_state=random_state)
+    tmp = scanpy_neighbors(rep, n_neighbors, random_state)
     sc.tl.umap(tmp, min_dist=min_dist, random_state=random_state)
     return np.asarray(tmp.obsm["X_umap"])
 

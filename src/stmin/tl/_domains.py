@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from .._constants import SPATIAL_KEY
+from .._knn import scanpy_neighbors
 from .._settings import log_added, logger
 from .._validate import (
     check_adata,
@@ -31,10 +32,7 @@ def _leiden_n_clusters(
     """Leiden on a kNN graph of ``x``, bisecting the resolution to get ``n_clusters`` clusters."""
     import scanpy as sc
 
-    tmp = AnnData(np.zeros((x.shape[0], 1), dtype=np.float32), obsm={"X_emb": x})
-    sc.pp.neighbors(
-        tmp, use_rep="X_emb", n_neighbors=min(15, x.shape[0] - 1), random_state=random_state
-    )
+    tmp = scanpy_neighbors(x, min(15, x.shape[0] - 1), random_state)
     lo, hi = 0.01, 3.0
     best = None
     for _ in range(n_iter):

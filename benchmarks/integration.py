@@ -73,15 +73,16 @@ def _load(name: str, data_dir: Path):
 
 
 def _run(method, path, cfg, seed, out):
+    out.unlink(missing_ok=True)
     cmd = [
         sys.executable, str(HERE / "run_integration.py"), "--method", method,
         "--input", str(path), "--batch-key", "slice", "--n-clusters", str(cfg["k"]),
         "--seed", str(seed), "--output", str(out), "--n-neighs", str(cfg["n_neighs"]),
     ]  # fmt: skip
     proc = subprocess.run(cmd, env={**os.environ, **THREAD_ENV}, capture_output=True, text=True)
-    if proc.returncode != 0:
+    if proc.returncode != 0 or not out.exists():
         lines = proc.stderr.strip().splitlines()
-        return {"error": lines[-1] if lines else "failed"}
+        return {"error": lines[-1] if lines else f"failed (exit code {proc.returncode})"}
     return json.loads(out.read_text())
 
 

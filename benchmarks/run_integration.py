@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import warnings
@@ -89,12 +90,16 @@ def _harmony(adata, args):
 
 def _scvi(adata, args):
     import scvi
+    import torch
 
     scvi.settings.seed = args.seed
     tmp = adata.copy()
     sc.pp.highly_variable_genes(
         tmp, n_top_genes=2000, flavor="seurat_v3", batch_key=args.batch_key, subset=True
     )
+    # scanpy's numba-parallel HVG code resets PyTorch to all cores; give scVI one thread like
+    # every other method here
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     scvi.model.SCVI.setup_anndata(tmp, batch_key=args.batch_key)
     model = scvi.model.SCVI(tmp)
     model.train(accelerator="cpu", enable_progress_bar=False)

@@ -116,7 +116,7 @@ def write_report(records: list[dict], out: Path) -> None:
         "- commands (run in this order; later ones add to the raw records): "
         + "; ".join(f"`{c}`" for c in commands),
         f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- machine: {_machine()}; every run in its own process with `OMP_NUM_THREADS=1` (BLAS libraries at their defaults), one run at a time",
+        f"- machine: {_machine()}; every run in its own process with `OMP_NUM_THREADS=1` (BLAS libraries at their defaults)",
         f"- stmin {sm.__version__}, Python {platform.python_version()}",
         "- data: DLPFC 151673–151675 (top-5,000-HVG counts of the public files, `layer_guess`, "
         "7 layers, unannotated spots dropped); HER2+ sections with pathologist labels "

@@ -186,3 +186,13 @@ def check_batches(adata: AnnData, batch_key: str, min_batches: int = 2):
             "(e.g. `sm.tl.stmgac`)."
         )
     return batch.remove_unused_categories()
+
+
+def check_masking(mask_rate: float, replace_rate: float, loss_weights, n_weights: int) -> None:
+    """Check the node-masking rates and the number of loss weights of a masked graph model."""
+    if not 0 < mask_rate < 1:
+        raise ValueError(f"`mask_rate` must be in (0, 1) (got {mask_rate}).")
+    if not 0 <= replace_rate < 1:
+        raise ValueError(f"`replace_rate` must be in [0, 1) (got {replace_rate}).")
+    if len(loss_weights) != n_weights:
+        raise ValueError(f"`loss_weights` needs {n_weights} values (got {loss_weights!r}).")

@@ -23,3 +23,23 @@ def method_record(params: dict, **extra: Any) -> dict:
     from .. import __version__
 
     return _h5_safe({"params": params, "stmin_version": __version__, **extra})
+
+
+def write_domains(adata, key_added: str, z: np.ndarray, labels, record: dict) -> None:
+    """Write an embedding, its domain labels and the method record into ``adata``.
+
+    ``obsm[f"X_{key_added}"]`` = ``z``, ``obs[key_added]`` = ``labels`` (categorical, categories
+    kept), ``uns[key_added]`` = ``record``; warns before replacing a key and logs what it added.
+    """
+    import pandas as pd
+
+    from .._settings import log_added
+    from .._validate import warn_if_exists
+
+    emb_key = f"X_{key_added}"
+    warn_if_exists(adata.obsm, emb_key, "adata.obsm")
+    warn_if_exists(adata.obs, key_added, "adata.obs")
+    adata.obsm[emb_key] = z
+    adata.obs[key_added] = pd.Categorical(np.asarray(labels), categories=labels.categories)
+    adata.uns[key_added] = record
+    log_added(f"obsm['{emb_key}']", f"obs['{key_added}']", f"uns['{key_added}']")

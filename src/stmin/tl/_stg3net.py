@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from .._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
-from .._settings import log_added, logger, set_seed
+from .._settings import logger, set_seed
 from .._validate import (
     check_adata,
     check_batches,
@@ -18,12 +18,11 @@ from .._validate import (
     get_layer,
     get_rep,
     get_spatial,
-    warn_if_exists,
 )
 from ..pp._stmgac import stmgac_input
 from ..train import loss_history
 from ._domains import ClusterMethod
-from ._record import method_record
+from ._record import method_record, write_domains
 
 
 def _check_shared_genes(counts, batch: pd.Categorical, batch_key: str) -> int:
@@ -167,13 +166,8 @@ def stg3net(
     )
 
     adata = adata.copy() if copy else adata
-    emb_key = f"X_{key_added}"
-    warn_if_exists(adata.obsm, emb_key, "adata.obsm")
-    warn_if_exists(adata.obs, key_added, "adata.obs")
-    adata.obsm[emb_key] = z
-    adata.obs[key_added] = pd.Categorical(np.asarray(labels), categories=labels.categories)
     anchors = pd.DataFrame(model.anchor_history_, columns=["epoch", "pairs", "anchors"])
-    adata.uns[key_added] = method_record(
+    record = method_record(
         {
             "batch_key": batch_key,
             "n_clusters": n_clusters,
@@ -190,5 +184,5 @@ def stg3net(
         history=loss_history(model.history),
         anchors={c: anchors[c].to_numpy() for c in anchors.columns},
     )
-    log_added(f"obsm['{emb_key}']", f"obs['{key_added}']", f"uns['{key_added}']")
+    write_domains(adata, key_added, z, labels, record)
     return adata if copy else None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
 from .._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
-from .._settings import log_added, set_seed
+from .._settings import set_seed
 from .._validate import (
     check_adata,
     check_counts,
@@ -19,12 +18,11 @@ from .._validate import (
     get_layer,
     get_rep,
     get_spatial,
-    warn_if_exists,
 )
 from ..pp._stmgac import stmgac_input
 from ..train import loss_history
 from ._domains import ClusterMethod
-from ._record import method_record
+from ._record import method_record, write_domains
 
 
 def stmgac(
@@ -143,12 +141,7 @@ def stmgac(
     )
 
     adata = adata.copy() if copy else adata
-    emb_key = f"X_{key_added}"
-    warn_if_exists(adata.obsm, emb_key, "adata.obsm")
-    warn_if_exists(adata.obs, key_added, "adata.obs")
-    adata.obsm[emb_key] = z
-    adata.obs[key_added] = pd.Categorical(np.asarray(labels), categories=labels.categories)
-    adata.uns[key_added] = method_record(
+    record = method_record(
         {
             "n_clusters": n_clusters,
             "use_rep": use_rep,
@@ -164,5 +157,5 @@ def stmgac(
         },
         history=loss_history(model.history),
     )
-    log_added(f"obsm['{emb_key}']", f"obs['{key_added}']", f"uns['{key_added}']")
+    write_domains(adata, key_added, z, labels, record)
     return adata if copy else None

@@ -11,7 +11,7 @@ from scvi import REGISTRY_KEYS
 from scvi.data.fields import CategoricalObsField
 
 from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
-from ..._validate import check_batches, check_n_clusters, get_graph
+from ..._validate import check_batches, check_masking, check_n_clusters, get_graph
 from ...tl._domains import ClusterMethod
 from .._graph_base import GraphModelBase
 from ._module import Adversarial, STG3NetModule
@@ -101,16 +101,11 @@ class STG3Net(GraphModelBase):
     ):
         super().__init__(adata)
         check_n_clusters(n_clusters, adata.n_obs)
-        if not 0 < mask_rate < 1:
-            raise ValueError(f"`mask_rate` must be in (0, 1) (got {mask_rate}).")
-        if not 0 <= replace_rate < 1:
-            raise ValueError(f"`replace_rate` must be in [0, 1) (got {replace_rate}).")
+        check_masking(mask_rate, replace_rate, loss_weights, 3)
         if not 0 <= anchor_drop_rate < 1:
             raise ValueError(f"`anchor_drop_rate` must be in [0, 1) (got {anchor_drop_rate}).")
         if adversarial not in ("grl", "none"):
             raise ValueError(f"`adversarial` must be 'grl' or 'none' (got {adversarial!r}).")
-        if len(loss_weights) != 3:
-            raise ValueError(f"`loss_weights` needs 3 values (got {loss_weights!r}).")
         if n_anchor_neighbors < 1 or t_step < 1 or start_step < 0:
             raise ValueError(
                 "`n_anchor_neighbors` and `t_step` must be ≥ 1 and `start_step` ≥ 0 (got "

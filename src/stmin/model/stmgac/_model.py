@@ -10,7 +10,7 @@ import pandas as pd
 from anndata import AnnData
 
 from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
-from ..._validate import check_n_clusters
+from ..._validate import check_masking, check_n_clusters
 from ...tl._domains import ClusterMethod
 from .._graph_base import GraphModelBase
 from ._module import STMGACModule
@@ -108,14 +108,9 @@ class STMGAC(GraphModelBase):
         super().__init__(adata)
         check_n_clusters(n_clusters, adata.n_obs)
         self._graph_twice = gcn_norm == "double"
-        if not 0 < mask_rate < 1:
-            raise ValueError(f"`mask_rate` must be in (0, 1) (got {mask_rate}).")
-        if not 0 <= replace_rate < 1:
-            raise ValueError(f"`replace_rate` must be in [0, 1) (got {replace_rate}).")
+        check_masking(mask_rate, replace_rate, loss_weights, 3)
         if gcn_norm not in ("single", "double"):
             raise ValueError(f"`gcn_norm` must be 'single' or 'double' (got {gcn_norm!r}).")
-        if len(loss_weights) != 3:
-            raise ValueError(f"`loss_weights` needs 3 values (got {loss_weights!r}).")
         if not 1 <= top_k:
             raise ValueError(f"`top_k` must be ≥ 1 (got {top_k}).")
         n_input = self._features().shape[1]

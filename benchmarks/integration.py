@@ -18,7 +18,6 @@ genes shared by the three files) and the four Ståhl 2016 breast-cancer ST secti
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -33,6 +32,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _harness import Records, command_line, fmt, parse_args
 from domains import _machine
 from peers._run import THREAD_ENV
 
@@ -106,15 +106,6 @@ def _scores(adata, truth, labels, z) -> dict:
     return rec
 
 
-def _fmt(values, digits=3) -> str:
-    values = pd.Series(values, dtype=float).dropna()
-    if values.empty:
-        return "–"
-    if len(values) == 1:
-        return f"{values.iloc[0]:.{digits}f}"
-    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
-
-
 def write_report(records: list[dict], notes: dict, out: Path) -> None:
     """Write the markdown tables of ``records``."""
     commands = list(dict.fromkeys(r.get("command", "?") for r in records))
@@ -146,10 +137,10 @@ def write_report(records: list[dict], notes: dict, out: Path) -> None:
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for method in [m for m in METHODS if m in set(sub["method"])]:
             g = sub[sub["method"] == method]
-            row = [NAMES[method], str(len(g)), _fmt(g["ilisi"], 2), _fmt(g["wall_s"], 1)]
+            row = [NAMES[method], str(len(g)), fmt(g["ilisi"], 2), fmt(g["wall_s"], 1)]
             row.append(f"{g['peak_rss_mb'].max():.0f}")
             if has_truth:
-                row[2:2] = [_fmt(g[c]) for c in ("ari", "nmi", "f1_lisi", "batch_asw")]
+                row[2:2] = [fmt(g[c]) for c in ("ari", "nmi", "f1_lisi", "batch_asw")]
             lines.append("| " + " | ".join(row) + " |")
         if has_truth:
             slices = sorted(next(iter(sub["ari_per_slice"])).keys())
@@ -159,7 +150,7 @@ def write_report(records: list[dict], notes: dict, out: Path) -> None:
                 g = sub[sub["method"] == method]
                 per = pd.DataFrame(list(g["ari_per_slice"]))
                 lines.append(
-                    f"| {NAMES[method]} | " + " | ".join(_fmt(per[s]) for s in slices) + " |"
+                    f"| {NAMES[method]} | " + " | ".join(fmt(per[s]) for s in slices) + " |"
                 )
         lines.append("")
     errors = [r for r in records if r.get("error")]
@@ -173,42 +164,22 @@ def write_report(records: list[dict], notes: dict, out: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    default_dir = os.environ.get("STMIN_DATA_DIR", str(HERE.parent.parent / "shared" / "data"))
-    parser.add_argument("--data-dir", type=Path, default=Path(default_dir))
-    parser.add_argument("--results", type=Path, default=HERE / "results")
-    parser.add_argument("--fresh", action="store_true", help="ignore earlier raw records")
-    args = parser.parse_args()
-    command = "python benchmarks/integration.py " + " ".join(sys.argv[1:])
-
+    args = parse_args(__doc__, list(DATASETS), METHODS)
+    command = command_line("integration.py")
     work = HERE / ".work" / "integration"
     work.mkdir(parents=True, exist_ok=True)
-    args.results.mkdir(parents=True, exist_ok=True)
-    raw_path = args.results / "integration_raw.jsonl"
-    notes_path = args.results / "integration_data.json"
-    records = []
-    if raw_path.exists() and not args.fresh:
-        records = [json.loads(x) for x in raw_path.read_text().splitlines()]
-    notes = json.loads(notes_path.read_text()) if notes_path.exists() and not args.fresh else {}
-    done = {(r["dataset"], r["method"], r["seed"]) for r in records if not r.get("error")}
-    records = [r for r in records if (r["dataset"], r["method"], r["seed"]) in done]
-    if args.fresh:
-        raw_path.unlink(missing_ok=True)
+    store = Records.open(args.results, "integration", args.fresh)
+    report = args.results / "integration.md"
 
     for name in args.datasets:
         cfg = DATASETS[name]
-        adata, notes[name] = _load(name, args.data_dir)
-        notes_path.write_text(json.dumps(notes))
+        adata, note = _load(name, args.data_dir)
+        store.note(name, note)
         path = work / f"{name}.h5ad"
         adata.write_h5ad(path)
         for method in args.methods:
             for seed in args.seeds:
-                if (name, method, seed) in done:
+                if (name, method, seed) in store.done:
                     continue
                 out = work / f"{method}_{name}_s{seed}.json"
                 res = _run(method, path, cfg, seed, out)
@@ -220,16 +191,14 @@ def main() -> None:
                     z = np.load(out.with_suffix(".npy"))
                     rec |= _scores(adata, cfg["truth"], labels, z)
                     rec |= {"wall_s": res["wall_s"], "peak_rss_mb": res["peak_rss_mb"]}
-                records.append(rec)
-                with raw_path.open("a") as f:
-                    f.write(json.dumps(rec) + "\n")
+                store.add(rec)
                 msg = rec.get("error") or (
                     f"ARI {rec.get('ari', float('nan')):.3f}, iLISI {rec['ilisi']:.2f}, "
                     f"{rec['wall_s']:.1f} s"
                 )
                 print(f"{name} {method} seed {seed}: {msg}", flush=True)
-                write_report(records, notes, args.results / "integration.md")
-    write_report(records, notes, args.results / "integration.md")
+                write_report(store.records, store.notes, report)
+    write_report(store.records, store.notes, report)
 
 
 if __name__ == "__main__":

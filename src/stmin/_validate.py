@@ -151,7 +151,7 @@ def check_n_neighbors(n_neighbors: int, n_obs: int, what: str = "n_neighs") -> i
         raise ValueError(f"`{what}` must be a positive integer (got {n_neighbors!r}).")
     if n_neighbors >= n_obs:
         raise ValueError(
-            f"`{what}`={n_neighbors} needs more spots than the {n_obs} available; "
+            f"`{what}`={n_neighbors} needs more observations than the {n_obs} available; "
             f"pass `{what}` < {n_obs}."
         )
     return int(n_neighbors)

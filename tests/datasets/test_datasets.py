@@ -20,18 +20,6 @@ HER2ST_REPO = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch, tmp_path):
-    """No test touches the network or the user's cache: downloads fail, the cache is empty."""
-
-    def fail(url, dest):
-        raise ConnectionError(f"offline test, refused {url}")
-
-    monkeypatch.setattr(_paths, "_download", fail)
-    monkeypatch.setattr(_paths, "cache_dir", lambda: tmp_path / "cache")
-    monkeypatch.delenv(_paths.ENV_VAR, raising=False)
-
-
 @pytest.fixture(scope="module")
 def dlpfc_673(shared_data):
     return datasets.dlpfc(151673, path=shared_data)

@@ -1,4 +1,4 @@
-"""Public spatial transcriptomics data sets as AnnData.
+"""Public spatial transcriptomics and labelled scRNA-seq data sets as AnnData.
 
 Files are read from the folder given by ``path=`` or the environment variable
 ``STMIN_DATA_DIR``; without either they are downloaded from their public source into
@@ -9,6 +9,7 @@ from ._bundled import dlpfc_151673
 from ._dlpfc import dlpfc
 from ._her2st import her2st
 from ._mob import mouse_olfactory_bulb
+from ._scrna import scrna_clustering
 from ._stahl import stahl2016_breast_cancer
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "dlpfc_151673",
     "her2st",
     "mouse_olfactory_bulb",
+    "scrna_clustering",
     "stahl2016_breast_cancer",
 ]

@@ -1,7 +1,16 @@
 """Model classes, one per method (scvi-tools style)."""
 
 from ._graph_base import GraphModelBase
+from .scasdc import ScASDC, ScASDCModule
 from .stg3net import STG3Net, STG3NetModule
 from .stmgac import STMGAC, STMGACModule
 
-__all__ = ["STMGAC", "GraphModelBase", "STG3Net", "STG3NetModule", "STMGACModule"]
+__all__ = [
+    "STMGAC",
+    "GraphModelBase",
+    "STG3Net",
+    "STG3NetModule",
+    "STMGACModule",
+    "ScASDC",
+    "ScASDCModule",
+]

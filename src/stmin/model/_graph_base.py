@@ -43,6 +43,9 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
     _graph_twice = False
     """Normalise the graph twice (see :func:`stmin.nn.normalize_adjacency`)."""
 
+    _graph_norm = "symmetric"
+    """``"symmetric"`` or ``"row"`` normalisation of the graph."""
+
     @classmethod
     def _register(
         cls,
@@ -107,7 +110,7 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
         """The normalised spatial graph of ``adata`` (default: the training data)."""
         adata = self.adata if adata is None else adata
         adj = get_graph(adata, self._setup_args["connectivity_key"])
-        return SparseGraph(normalize_adjacency(adj, twice=self._graph_twice))
+        return SparseGraph(normalize_adjacency(adj, twice=self._graph_twice, norm=self._graph_norm))
 
     @torch.no_grad()
     def _evaluate(self, adata: AnnData | None, fn: Callable) -> torch.Tensor:
@@ -121,11 +124,13 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
         own = adata is None or adata is self.adata
         graph = module.graph if own else self._graph(adata).to(device)
         trained_graph, module.graph = module.graph, graph
+        was_training = module.training
         module.eval()
         try:
             return fn(module, x)
         finally:
             module.graph = trained_graph
+            module.train(was_training)
 
     def _domains(
         self,

@@ -1,7 +1,10 @@
-"""Shared neural-network pieces: sparse GCN layers, masking, EMA teachers, losses, mining."""
+"""Shared neural-network pieces: sparse GCN layers, attention, masking, EMA teachers, losses."""
 
 from ._adversarial import BatchDiscriminator, reverse_gradient
 from ._anchors import kmeans_agreement, latent_knn, mine_triplets
+from ._attention import CellAttention
+from ._dec import soft_assignment, target_distribution
+from ._edges import edge_aggregate, edge_dot, sampled_dot, segment_softmax
 from ._ema import ema_update, make_teacher
 from ._encoders import GraphEncoder
 from ._g2n import CrossSlicePairs, cross_slice_pairs, g2n_triplets
@@ -17,9 +20,11 @@ from ._gcn import (
 from ._losses import scaled_cosine_error
 from ._masking import NodeMask, mask_nodes
 from ._triplet import Triplets, triplet_loss
+from ._zinb import ZINBHeads, zinb_nll
 
 __all__ = [
     "BatchDiscriminator",
+    "CellAttention",
     "CrossSlicePairs",
     "DenseBlock",
     "FastDropout",
@@ -29,7 +34,10 @@ __all__ = [
     "NodeMask",
     "SparseGraph",
     "Triplets",
+    "ZINBHeads",
     "cross_slice_pairs",
+    "edge_aggregate",
+    "edge_dot",
     "ema_update",
     "g2n_triplets",
     "kmeans_agreement",
@@ -39,7 +47,12 @@ __all__ = [
     "mine_triplets",
     "normalize_adjacency",
     "reverse_gradient",
+    "sampled_dot",
     "scaled_cosine_error",
+    "segment_softmax",
+    "soft_assignment",
+    "target_distribution",
     "to_torch_csr",
     "triplet_loss",
+    "zinb_nll",
 ]

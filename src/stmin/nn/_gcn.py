@@ -12,9 +12,13 @@ from torch import nn
 
 
 def normalize_adjacency(
-    adj: sp.spmatrix, *, self_loops: bool = True, twice: bool = False
+    adj: sp.spmatrix,
+    *,
+    self_loops: bool = True,
+    twice: bool = False,
+    norm: Literal["symmetric", "row"] = "symmetric",
 ) -> sp.csr_matrix:
-    """Symmetric GCN normalisation ``D^{-1/2} (A + I) D^{-1/2}`` of a sparse adjacency.
+    """GCN normalisation of a sparse adjacency: ``D^{-1/2} (A + I) D^{-1/2}`` or ``D^{-1} (A + I)``.
 
     Parameters
     ----------
@@ -31,6 +35,8 @@ def normalize_adjacency(
     -------
     The normalised adjacency, CSR float32.
     """
+    if norm not in ("symmetric", "row"):
+        raise ValueError(f"`norm` must be 'symmetric' or 'row' (got {norm!r}).")
     adj = sp.csr_matrix(adj, dtype=np.float64)
     if adj.shape[0] != adj.shape[1]:
         raise ValueError(f"The adjacency must be square, got shape {adj.shape}.")
@@ -41,9 +47,9 @@ def normalize_adjacency(
             adj = adj + sp.eye(adj.shape[0], format="csr")
         deg = np.asarray(adj.sum(axis=1)).ravel()
         inv = np.zeros_like(deg)
-        inv[deg > 0] = deg[deg > 0] ** -0.5
+        inv[deg > 0] = deg[deg > 0] ** (-1.0 if norm == "row" else -0.5)
         d = sp.diags(inv)
-        adj = (d @ adj @ d).tocsr()
+        adj = (d @ adj).tocsr() if norm == "row" else (d @ adj @ d).tocsr()
     return adj.astype(np.float32)
 
 
@@ -78,6 +84,9 @@ class _Propagate(torch.autograd.Function):
 class SparseGraph(nn.Module):
     """A fixed normalised adjacency held as non-persistent buffers.
 
+    Holds the matrix in CSR form (``adj``, and ``adj_t`` when not symmetric) and as edge lists
+    (``rows``, ``cols``, ``weights``).
+
     Non-persistent: the graph is not part of ``state_dict`` (it is rebuilt from the AnnData on
     load), and it moves with the module to the training device.
 
@@ -90,12 +99,18 @@ class SparseGraph(nn.Module):
     def __init__(self, adj: sp.spmatrix):
         super().__init__()
         adj = sp.csr_matrix(adj, dtype=np.float32)
+        adj.sort_indices()
         symmetric = (abs(adj - adj.T) > 1e-6).nnz == 0
         self.symmetric = symmetric
         self.matrix = adj
         """The adjacency as a SciPy CSR matrix (for host-side graph queries)."""
         self.register_buffer("adj", to_torch_csr(adj), persistent=False)
         self.register_buffer("adj_t", None if symmetric else to_torch_csr(adj.T), persistent=False)
+        coo = adj.tocoo()
+        # the edges as lists in CSR order, for per-edge operations
+        self.register_buffer("rows", torch.from_numpy(coo.row.astype(np.int64)), persistent=False)
+        self.register_buffer("cols", torch.from_numpy(coo.col.astype(np.int64)), persistent=False)
+        self.register_buffer("weights", torch.from_numpy(coo.data), persistent=False)
 
     @property
     def n_nodes(self) -> int:

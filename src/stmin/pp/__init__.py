@@ -1,7 +1,18 @@
-"""Preprocessing: spatial graphs and the methods' own input pipelines."""
+"""Preprocessing: spatial and cell graphs and the methods' own input pipelines."""
 
+from ._cell_graph import cell_graph, knn_graph
 from ._concat import concat_slices
 from ._graph import build_graph, grid_pitch, spatial_graph
+from ._scasdc import scasdc_preprocess
 from ._stmgac import stmgac_preprocess
 
-__all__ = ["build_graph", "concat_slices", "grid_pitch", "spatial_graph", "stmgac_preprocess"]
+__all__ = [
+    "build_graph",
+    "cell_graph",
+    "concat_slices",
+    "grid_pitch",
+    "knn_graph",
+    "scasdc_preprocess",
+    "spatial_graph",
+    "stmgac_preprocess",
+]

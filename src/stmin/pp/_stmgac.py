@@ -12,14 +12,7 @@ from sklearn.decomposition import PCA
 
 from .._settings import log_added, torch_threads_kept
 from .._validate import check_adata, check_counts, get_layer, warn_if_exists
-
-
-def _zscore(x: np.ndarray) -> np.ndarray:
-    """Z-score the columns as ``sc.pp.scale`` does (unbiased variance; constant columns → 0)."""
-    mean = x.mean(axis=0, dtype=np.float64)
-    std = np.sqrt(x.var(axis=0, dtype=np.float64) * x.shape[0] / max(x.shape[0] - 1, 1))
-    std[std == 0] = 1.0
-    return ((x - mean) / std).astype(np.float32)
+from ._transform import zscore
 
 
 def stmgac_input(
@@ -65,7 +58,7 @@ def stmgac_input(
     x = counts[:, keep].toarray() * scale[:, None].astype(np.float32)
     if log1p:
         np.log1p(x, out=x)
-    x = _zscore(x)
+    x = zscore(x)
     if mode == "scaled":
         return x, gene_ok
     n_comps = min(n_comps, x.shape[0] - 1, x.shape[1] - 1)

@@ -57,13 +57,44 @@ class FullGraphTrainingMixin:
         **trainer_kwargs
             Further arguments of :class:`scvi.train.Trainer` (e.g. ``enable_progress_bar``).
         """
+        return self._fit(
+            max_epochs,
+            accelerator=accelerator,
+            devices=devices,
+            lr=lr,
+            weight_decay=weight_decay,
+            gradient_clip_val=gradient_clip_val,
+            early_stopping=early_stopping,
+            early_stopping_patience=early_stopping_patience,
+            early_stopping_min_delta=early_stopping_min_delta,
+            plan_kwargs=plan_kwargs,
+            **trainer_kwargs,
+        )
+
+    def _fit(
+        self,
+        max_epochs: int,
+        *,
+        batch_size: int | None = None,
+        accelerator: str = "auto",
+        devices: int | list[int] | str = "auto",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        gradient_clip_val: float | None = None,
+        early_stopping: bool = False,
+        early_stopping_patience: int = 50,
+        early_stopping_min_delta: float = 0.0,
+        plan_kwargs: dict | None = None,
+        **trainer_kwargs,
+    ):
+        """Run one training stage; ``batch_size=None`` is full-batch, an integer shuffles rows."""
         if not isinstance(max_epochs, int) or max_epochs < 1:
             raise ValueError(f"`max_epochs` must be a positive integer (got {max_epochs!r}).")
         splitter = DeviceBackedDataSplitter(
             self.adata_manager,
             train_size=1.0,
-            batch_size=None,
-            shuffle=False,
+            batch_size=batch_size,
+            shuffle=batch_size is not None,
             accelerator=accelerator,
             device=devices,
         )

@@ -12,7 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
 from .._constants import SPATIAL_KEY
-from .._knn import scanpy_neighbors
+from .._knn import leiden_codes, scanpy_neighbors
 from .._settings import log_added, logger
 from .._validate import (
     check_adata,
@@ -30,22 +30,12 @@ def _leiden_n_clusters(
     x: np.ndarray, n_clusters: int, random_state: int, n_iter: int = 30
 ) -> np.ndarray:
     """Leiden on a kNN graph of ``x``, bisecting the resolution to get ``n_clusters`` clusters."""
-    import scanpy as sc
-
     tmp = scanpy_neighbors(x, min(15, x.shape[0] - 1), random_state)
     lo, hi = 0.01, 3.0
     best = None
     for _ in range(n_iter):
         res = (lo + hi) / 2
-        sc.tl.leiden(
-            tmp,
-            resolution=res,
-            random_state=random_state,
-            flavor="igraph",
-            n_iterations=2,
-            directed=False,
-        )
-        labels = tmp.obs["leiden"].cat.codes.to_numpy()
+        labels = leiden_codes(tmp, res, random_state)
         k = labels.max() + 1
         if best is None or abs(k - n_clusters) < abs(best.max() + 1 - n_clusters):
             best = labels

@@ -7,7 +7,7 @@ import pandas as pd
 from anndata import AnnData
 from sklearn.decomposition import PCA
 
-from .._knn import scanpy_neighbors
+from .._knn import leiden_codes, scanpy_neighbors
 from .._settings import logger, set_seed
 from .._validate import check_adata, check_counts, check_n_clusters, get_layer
 from ..pp._cell_graph import knn_graph
@@ -18,20 +18,10 @@ from ._record import method_record, write_domains
 
 def _leiden_k(scaled: np.ndarray, random_state: int) -> int:
     """Number of Leiden clusters (resolution 1) on 15 neighbours of 50 principal components."""
-    import scanpy as sc
-
     n_comps = min(50, scaled.shape[0] - 1, scaled.shape[1])
     pcs = PCA(n_comps, random_state=random_state).fit_transform(scaled)
     tmp = scanpy_neighbors(pcs, min(15, scaled.shape[0] - 1), random_state)
-    sc.tl.leiden(
-        tmp,
-        resolution=1.0,
-        random_state=random_state,
-        flavor="igraph",
-        n_iterations=2,
-        directed=False,
-    )
-    return int(tmp.obs["leiden"].nunique())
+    return int(np.unique(leiden_codes(tmp, 1.0, random_state)).size)
 
 
 def scasdc_cluster(

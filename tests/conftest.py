@@ -95,3 +95,51 @@ def two_slices(small_section):
         coords[part] -= coords[part].min(axis=0)
     adata.obsm["spatial"] = coords
     return adata
+
+
+@pytest.fixture
+def he_section(tmp_path):
+    """Factory of tiny synthetic H&E sections (see ``_synthetic_section``)."""
+
+    def make(name: str = "s1", n_side: int = 6, seed: int = 0):
+        return _synthetic_section(tmp_path, name, n_side, seed)
+
+    return make
+
+
+def _synthetic_section(tmp_path, name: str, n_side: int, seed: int):
+    """A ``n_side²``-spot grid over a 240-px RGB image whose pixels encode their position.
+
+    Expression follows the image: spots over darker (more "nuclear") tissue express gene 0 more.
+    The full-resolution image is written to ``tmp_path``; ``hires`` is the same at half size.
+    """
+    import anndata as ad
+    import scipy.sparse as sp
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    side = 240
+    yy, xx = np.mgrid[0:side, 0:side]
+    image = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
+    path = tmp_path / f"{name}.png"
+    Image.fromarray(image).save(path)
+    pos = np.arange(n_side)
+    ax, ay = (a.ravel() for a in np.meshgrid(pos, pos))
+    pixels = np.c_[30 + 36 * ax, 30 + 36 * ay].astype(float)
+    darkness = 1 - image[pixels[:, 1].astype(int), pixels[:, 0].astype(int)].mean(1) / 255
+    means = np.c_[1 + 20 * darkness, np.full(len(ax), 5.0), 2 + 10 * (1 - darkness)]
+    counts = rng.poisson(np.repeat(means, 4, axis=1)).astype(np.float32)
+    adata = ad.AnnData(sp.csr_matrix(counts))
+    adata.obs_names = [f"{name}_{i}" for i in range(adata.n_obs)]
+    adata.var_names = [f"g{j}" for j in range(adata.n_vars)]
+    adata.obs["array_x"], adata.obs["array_y"] = ax, ay
+    adata.obsm["spatial"] = pixels
+    hires = np.asarray(Image.fromarray(image).resize((side // 2, side // 2)))
+    adata.uns["spatial"] = {
+        name: {
+            "images": {"hires": hires},
+            "scalefactors": {"tissue_hires_scalef": 0.5, "spot_diameter_fullres": 20.0},
+            "metadata": {"image_path": str(path)},
+        }
+    }
+    return adata

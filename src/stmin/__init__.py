@@ -7,7 +7,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
-from . import datasets, metrics, model, nn, pl, pp, tl, train
+from . import datasets, metrics, model, nn, pl, pp, sparse, tl, train
 from ._settings import set_seed
 
-__all__ = ["datasets", "metrics", "model", "nn", "pl", "pp", "set_seed", "tl", "train"]
+__all__ = ["datasets", "metrics", "model", "nn", "pl", "pp", "set_seed", "sparse", "tl", "train"]

@@ -18,11 +18,16 @@ def _data(x) -> np.ndarray:
     return x.data if sp.issparse(x) else np.asarray(x)
 
 
-def check_adata(adata: AnnData, name: str = "adata", *, allow_view: bool = False) -> None:
-    """Check that ``adata`` is a non-empty AnnData with unique ``obs_names``."""
+def check_adata(
+    adata: AnnData, name: str = "adata", *, allow_view: bool = False, need_vars: bool = True
+) -> None:
+    """Check that ``adata`` is a non-empty AnnData with unique ``obs_names``.
+
+    ``need_vars=False`` accepts an AnnData without variables (e.g. an H&E-only section).
+    """
     if not isinstance(adata, AnnData):
         raise TypeError(f"`{name}` must be an AnnData, got {type(adata).__name__}.")
-    if adata.n_obs == 0 or adata.n_vars == 0:
+    if adata.n_obs == 0 or (need_vars and adata.n_vars == 0):
         raise ValueError(
             f"`{name}` is empty ({adata.n_obs} observations × {adata.n_vars} variables)."
         )
@@ -106,6 +111,31 @@ def get_spatial(adata: AnnData, spatial_key: str = "spatial", name: str = "adata
     if not np.isfinite(coords).all():
         raise ValueError(f"`{name}.obsm[{spatial_key!r}]` contains NaN or infinite coordinates.")
     return coords
+
+
+def get_library(adata: AnnData, library_id: str | None = None) -> tuple[str, dict]:
+    """Return a library id and its ``adata.uns["spatial"]`` entry (Visium layout).
+
+    ``library_id=None`` picks the only library; several libraries, none, or an unknown id raise.
+    """
+    spatial = adata.uns.get("spatial")
+    if not isinstance(spatial, dict) or not spatial:
+        raise KeyError(
+            "`adata.uns['spatial']` not found: the H&E image and its scale factors are needed. "
+            "Load the section with its image (e.g. `sm.datasets.her2st(section)` or "
+            "`sc.read_visium(path)`)."
+        )
+    if library_id is None:
+        if len(spatial) > 1:
+            raise ValueError(
+                f"`adata.uns['spatial']` holds several libraries {list(spatial)}; pass `library_id=`."
+            )
+        library_id = next(iter(spatial))
+    if library_id not in spatial:
+        raise KeyError(
+            f"`adata.uns['spatial'][{library_id!r}]` not found; libraries: {list(spatial)}."
+        )
+    return library_id, spatial[library_id]
 
 
 def get_graph(

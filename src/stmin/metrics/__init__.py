@@ -2,7 +2,21 @@
 
 from ._clustering import ari, nmi
 from ._domains import domain_scores
+from ._expression import expression_scores, gene_pcc, gene_pcc_table
 from ._integration import batch_asw, f1_lisi, ilisi, lisi
 from ._spatial import chaos, pas
 
-__all__ = ["ari", "batch_asw", "chaos", "domain_scores", "f1_lisi", "ilisi", "lisi", "nmi", "pas"]
+__all__ = [
+    "ari",
+    "batch_asw",
+    "chaos",
+    "domain_scores",
+    "expression_scores",
+    "f1_lisi",
+    "gene_pcc",
+    "gene_pcc_table",
+    "ilisi",
+    "lisi",
+    "nmi",
+    "pas",
+]

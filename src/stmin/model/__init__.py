@@ -1,6 +1,7 @@
 """Model classes, one per method (scvi-tools style)."""
 
 from ._graph_base import GraphModelBase
+from .mclstexp import MclSTExp, MclSTExpModule
 from .scasdc import ScASDC, ScASDCModule
 from .stg3net import STG3Net, STG3NetModule
 from .stmgac import STMGAC, STMGACModule
@@ -8,6 +9,8 @@ from .stmgac import STMGAC, STMGACModule
 __all__ = [
     "STMGAC",
     "GraphModelBase",
+    "MclSTExp",
+    "MclSTExpModule",
     "STG3Net",
     "STG3NetModule",
     "STMGACModule",

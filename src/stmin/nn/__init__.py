@@ -4,6 +4,7 @@ from ._adversarial import BatchDiscriminator, reverse_gradient
 from ._anchors import kmeans_agreement, latent_knn, mine_triplets
 from ._attention import CellAttention
 from ._dec import soft_assignment, target_distribution
+from ._densenet import DenseNet121
 from ._edges import edge_aggregate, edge_dot, sampled_dot, segment_softmax
 from ._ema import ema_update, make_teacher
 from ._encoders import GraphEncoder
@@ -17,8 +18,12 @@ from ._gcn import (
     normalize_adjacency,
     to_torch_csr,
 )
+from ._he_stats import HEStats
+from ._image_encoders import image_encoder
 from ._losses import scaled_cosine_error
 from ._masking import NodeMask, mask_nodes
+from ._projection import ProjectionHead, clip_loss
+from ._set_transformer import TransformerBlock
 from ._triplet import Triplets, triplet_loss
 from ._zinb import ZINBHeads, zinb_nll
 
@@ -27,19 +32,25 @@ __all__ = [
     "CellAttention",
     "CrossSlicePairs",
     "DenseBlock",
+    "DenseNet121",
     "FastDropout",
     "GCNConv",
     "GraphBlock",
     "GraphEncoder",
+    "HEStats",
     "NodeMask",
+    "ProjectionHead",
     "SparseGraph",
+    "TransformerBlock",
     "Triplets",
     "ZINBHeads",
+    "clip_loss",
     "cross_slice_pairs",
     "edge_aggregate",
     "edge_dot",
     "ema_update",
     "g2n_triplets",
+    "image_encoder",
     "kmeans_agreement",
     "latent_knn",
     "make_teacher",

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .._constants import SPATIAL_KEY
-from .._validate import get_spatial
+from .._validate import get_library, get_spatial
 from ..pp import grid_pitch
 from ._utils import finish
 
@@ -34,20 +34,9 @@ def _palette(adata: AnnData, key: str, categories: pd.Index) -> dict:
 
 
 def _image(adata: AnnData, library_id: str | None, img_key: str | None):
-    spatial = adata.uns.get("spatial")
-    if not spatial:
+    if not adata.uns.get("spatial"):
         return None, 1.0, None
-    if library_id is None:
-        if len(spatial) > 1:
-            raise ValueError(
-                f"`adata.uns['spatial']` holds several libraries {list(spatial)}; pass `library_id=`."
-            )
-        library_id = next(iter(spatial))
-    if library_id not in spatial:
-        raise KeyError(
-            f"`adata.uns['spatial'][{library_id!r}]` not found; libraries: {list(spatial)}."
-        )
-    lib = spatial[library_id]
+    library_id, lib = get_library(adata, library_id)
     images, scalefactors = lib.get("images", {}), lib.get("scalefactors", {})
     keys = [img_key] if img_key is not None else [k for k in ("hires", "lowres") if k in images]
     for key in keys:
@@ -58,6 +47,50 @@ def _image(adata: AnnData, library_id: str | None, img_key: str | None):
             f"No image {img_key!r} with its scale factor in `adata.uns['spatial'][{library_id!r}]`."
         )
     return None, 1.0, scalefactors
+
+
+def spot_layout(
+    adata: AnnData,
+    library_id: str | None,
+    img_key: str | None,
+    spatial_key: str,
+    spot_scale: float,
+    show_image: bool,
+) -> tuple[np.ndarray | None, np.ndarray, float]:
+    """Return the background image (or ``None``), spot centres in its pixels and spot diameter."""
+    coords = get_spatial(adata, spatial_key)[:, :2]
+    image, scalef, scalefactors = (
+        _image(adata, library_id, img_key) if show_image else (None, 1.0, None)
+    )
+    xy = coords * scalef
+    if scalefactors and "spot_diameter_fullres" in scalefactors:
+        diameter = float(scalefactors["spot_diameter_fullres"]) * scalef
+    else:
+        diameter = grid_pitch(xy) if adata.n_obs > 1 else 1.0
+    return image, xy, diameter * spot_scale
+
+
+def draw_spots(ax, image: np.ndarray | None, xy: np.ndarray, diameter: float, colors) -> None:
+    """Draw filled spots (one colour each) over ``image`` on ``ax``, tissue orientation kept."""
+    if image is not None:
+        ax.imshow(image)
+    spots = EllipseCollection(
+        widths=diameter,
+        heights=diameter,
+        angles=0,
+        units="xy",
+        offsets=xy,
+        offset_transform=ax.transData,
+        facecolors=colors,
+        edgecolors="none",
+    )
+    ax.add_collection(spots)
+    pad = diameter
+    ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
+    ax.set_ylim(xy[:, 1].max() + pad, xy[:, 1].min() - pad)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def domains(
@@ -111,16 +144,9 @@ def domains(
         if key not in adata.obs:
             raise KeyError(f"`adata.obs[{key!r}]` not found; available columns: {list(adata.obs)}.")
     titles = keys if title is None else ([title] if isinstance(title, str) else list(title))
-    coords = get_spatial(adata, spatial_key)[:, :2]
-    image, scalef, scalefactors = (
-        _image(adata, library_id, img_key) if show_image else (None, 1.0, None)
+    image, xy, diameter = spot_layout(
+        adata, library_id, img_key, spatial_key, spot_scale, show_image
     )
-    xy = coords * scalef
-    if scalefactors and "spot_diameter_fullres" in scalefactors:
-        diameter = float(scalefactors["spot_diameter_fullres"]) * scalef
-    else:
-        diameter = grid_pitch(xy) if adata.n_obs > 1 else 1.0
-    diameter *= spot_scale
 
     ncols = min(ncols, len(keys))
     nrows = int(np.ceil(len(keys) / ncols))
@@ -129,25 +155,7 @@ def domains(
         values = pd.Categorical(adata.obs[key])
         lut = _palette(adata, key, values.categories)
         colors = [lut[v] if isinstance(v, str) or not pd.isna(v) else _MISSING for v in values]
-        if image is not None:
-            ax.imshow(image)
-        spots = EllipseCollection(
-            widths=diameter,
-            heights=diameter,
-            angles=0,
-            units="xy",
-            offsets=xy,
-            offset_transform=ax.transData,
-            facecolors=colors,
-            edgecolors="none",
-        )
-        ax.add_collection(spots)
-        pad = diameter
-        ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
-        ax.set_ylim(xy[:, 1].max() + pad, xy[:, 1].min() - pad)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        draw_spots(ax, image, xy, diameter, colors)
         ax.set_title(ttl)
         handles = [Patch(color=lut[c], label=str(c)) for c in values.categories]
         if values.isna().any():

@@ -3,6 +3,8 @@
 from ._cell_graph import cell_graph, knn_graph
 from ._concat import concat_slices
 from ._graph import build_graph, grid_pitch, spatial_graph
+from ._he import he_patches
+from ._he_features import he_features
 from ._scasdc import scasdc_preprocess
 from ._stmgac import stmgac_preprocess
 
@@ -11,6 +13,8 @@ __all__ = [
     "cell_graph",
     "concat_slices",
     "grid_pitch",
+    "he_features",
+    "he_patches",
     "knn_graph",
     "scasdc_preprocess",
     "spatial_graph",

@@ -1,15 +1,30 @@
 """Tools: one function per method, writing its results into the AnnData."""
 
 from ._domains import cluster_domains, cluster_embedding, refine_labels
+from ._he import predict_from_he
+from ._multilinear_logreg import multilinear_logreg
+from ._network_logreg import network_logreg
 from ._scasdc import scasdc_cluster
+from ._sparse_nmf import graph_sparse_nmf, sparse_nmf
+from ._sparse_svd import group_sparse_svd, sparse_svd
 from ._stg3net import stg3net
 from ._stmgac import stmgac
+from ._wspls import swcca, wspls
 
 __all__ = [
     "cluster_domains",
     "cluster_embedding",
+    "graph_sparse_nmf",
+    "group_sparse_svd",
+    "multilinear_logreg",
+    "network_logreg",
+    "predict_from_he",
     "refine_labels",
     "scasdc_cluster",
+    "sparse_nmf",
+    "sparse_svd",
     "stg3net",
     "stmgac",
+    "swcca",
+    "wspls",
 ]

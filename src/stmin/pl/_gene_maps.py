@@ -1,0 +1,120 @@
+"""Measured next to predicted expression, gene by gene, on the tissue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from anndata import AnnData
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+
+from .._constants import SPATIAL_KEY
+from .._validate import get_layer
+from ..metrics import gene_pcc
+from ._spatial import draw_spots, spot_layout
+from ._utils import finish
+
+
+def measured_panel(adata: AnnData, genes: Sequence[str], layer: str | None, record: dict):
+    """The query's measured expression in the prediction's space, or ``None`` without counts."""
+    from ..model.mclstexp import expression_transform
+
+    panel = [g for g in record.get("genes", []) if g in adata.var_names]
+    if not panel or not set(genes) <= set(panel):
+        return None
+    counts = get_layer(adata, layer)[:, adata.var_names.get_indexer(panel)]
+    counts = counts.toarray() if hasattr(counts, "toarray") else np.asarray(counts)
+    values = expression_transform(torch.as_tensor(counts, dtype=torch.float64)).numpy()
+    return pd.DataFrame(values, index=adata.obs_names, columns=panel)[list(genes)]
+
+
+def gene_maps(
+    adata: AnnData,
+    genes: str | Sequence[str],
+    *,
+    key: str = "he_pred",
+    layer: str | None = None,
+    library_id: str | None = None,
+    img_key: str | None = None,
+    spatial_key: str = SPATIAL_KEY,
+    spot_scale: float = 1.0,
+    cmap: str = "viridis",
+    show_image: bool = True,
+    show: bool | None = None,
+    save: str | Path | None = None,
+) -> Figure | None:
+    """Plot measured (top row) and predicted (bottom row) expression of genes on the tissue.
+
+    Parameters
+    ----------
+    adata
+        Section with predictions in ``obsm[key]`` (a spots × genes DataFrame, e.g. from
+        :func:`stmin.tl.predict_from_he`) and, for the top row, raw counts in ``.X`` or
+        ``layers[layer]``; the measured values are transformed like the prediction (panel
+        library size, ``log10(1 + 1e4 x)``). Without measured counts only predictions are drawn.
+    genes
+        One gene or several (one column each).
+    key
+        ``obsm`` key of the predictions.
+    layer
+        Layer of the raw counts.
+    library_id, img_key, spatial_key, spot_scale, show_image
+        Image and spots, as in :func:`stmin.pl.domains`.
+    cmap
+        Colour map; each panel is scaled to its own range.
+    show, save
+        Show and/or write the figure.
+
+    Returns
+    -------
+    The :class:`~matplotlib.figure.Figure`, unless it was shown. Column titles give the
+    Pearson correlation of measured and predicted values.
+    """
+    genes = [genes] if isinstance(genes, str) else list(genes)
+    if key not in adata.obsm or not isinstance(adata.obsm[key], pd.DataFrame):
+        raise KeyError(
+            f"`adata.obsm[{key!r}]` (a DataFrame of predictions) not found. Run "
+            "`sm.tl.predict_from_he(adata, reference)` first."
+        )
+    pred = adata.obsm[key]
+    missing = [g for g in genes if g not in pred.columns]
+    if missing:
+        raise KeyError(f"Genes {missing} are not in `adata.obsm[{key!r}]`.")
+    measured = None
+    if adata.n_vars:
+        measured = measured_panel(adata, genes, layer, adata.uns.get(key, {}))
+    rows = (
+        [("predicted", pred[genes])]
+        if measured is None
+        else [
+            ("measured", measured),
+            ("predicted", pred[genes]),
+        ]
+    )
+    image, xy, diameter = spot_layout(
+        adata, library_id, img_key, spatial_key, spot_scale, show_image
+    )
+    fig, axes = plt.subplots(
+        len(rows), len(genes), figsize=(4.2 * len(genes), 3.9 * len(rows)), squeeze=False
+    )
+    colormap = plt.get_cmap(cmap)
+    for j, gene in enumerate(genes):
+        for i, (label, table) in enumerate(rows):
+            values = table[gene].to_numpy(dtype=float)
+            norm = Normalize(np.nanmin(values), np.nanmax(values))
+            ax = axes[i, j]
+            draw_spots(ax, image, xy, diameter, colormap(norm(values)))
+            fig.colorbar(ScalarMappable(norm, colormap), ax=ax, shrink=0.7)
+            title = f"{gene}, {label}"
+            if measured is not None and label == "predicted":
+                r = gene_pcc(measured[[gene]].to_numpy(), values[:, None])[0]
+                title += f" (r = {r:.2f})"
+            ax.set_title(title)
+    fig.tight_layout()
+    return finish(fig, show, save)

@@ -115,7 +115,8 @@ def network_logreg(
 
     Fits ``−mean loglik + lam·‖w‖₁ + eta·P(w)`` (:func:`stmin.sparse.network_logreg`) with
     ``P(w) = |w|ᵀL|w|`` (``"abs_network"``), ``wᵀLw`` (``"network"``), ``‖w‖²``
-    (``"elastic_net"``) or none (``"lasso"``), ``L`` the Laplacian of a gene network.
+    (``"elastic_net"``) or none (``"lasso"``), ``L`` the Laplacian of a gene network
+    (AbsNet.LR; Min, Liu & Zhang, arXiv:1609.06480 and IEEE/ACM TCBB 2018).
 
     Parameters
     ----------

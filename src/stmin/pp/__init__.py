@@ -5,6 +5,7 @@ from ._concat import concat_slices
 from ._graph import build_graph, grid_pitch, spatial_graph
 from ._he import he_patches
 from ._he_features import he_features
+from ._pseudo_spots import pseudo_spots
 from ._scasdc import scasdc_preprocess
 from ._stmgac import stmgac_preprocess
 
@@ -16,6 +17,7 @@ __all__ = [
     "he_features",
     "he_patches",
     "knn_graph",
+    "pseudo_spots",
     "scasdc_preprocess",
     "spatial_graph",
     "stmgac_preprocess",

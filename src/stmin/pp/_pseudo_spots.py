@@ -1,0 +1,213 @@
+"""Pseudo-spots: mixtures of reference cells with known cell-type proportions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from anndata import AnnData
+
+from .._validate import check_adata, check_counts, get_layer
+
+MODES = ("unbalance", "sqrt", "balance")
+PROPORTIONS_KEY = "proportions"
+
+
+def _labels(adata: AnnData, labels_key: str) -> pd.Categorical:
+    if labels_key not in adata.obs:
+        raise KeyError(
+            f"`adata_sc.obs[{labels_key!r}]` not found; pass `labels_key=` naming the column of "
+            f"cell-type labels (available: {list(adata.obs.columns)})."
+        )
+    labels = adata.obs[labels_key]
+    if labels.isna().any():
+        raise ValueError(
+            f"`adata_sc.obs[{labels_key!r}]` has {int(labels.isna().sum())} missing labels; "
+            "drop those cells first."
+        )
+    labels = pd.Categorical(labels.astype(str))
+    labels = labels.remove_unused_categories()
+    if len(labels.categories) < 2:
+        raise ValueError(
+            f"`adata_sc.obs[{labels_key!r}]` has a single cell type "
+            f"({list(labels.categories)}); deconvolution needs at least two."
+        )
+    return labels
+
+
+def library_size_model(library_sizes: np.ndarray) -> tuple[float, float]:
+    """Log-normal fit (mean and sd of log library size) of the real spots' library sizes."""
+    sizes = np.asarray(library_sizes, dtype=float)
+    sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
+    if sizes.size < 2:
+        raise ValueError("At least two spots with counts are needed to fit their library sizes.")
+    logs = np.log(sizes)
+    return float(logs.mean()), float(logs.std())
+
+
+def _downsample(counts: sp.csr_matrix, targets: np.ndarray, gen: np.random.Generator):
+    """Draw ``targets[i]`` reads without replacement from row ``i`` where it has more."""
+    counts = counts.tocsr(copy=True)
+    totals = np.asarray(counts.sum(1)).ravel()
+    for i in np.flatnonzero(targets < totals):
+        start, end = counts.indptr[i], counts.indptr[i + 1]
+        colors = np.rint(counts.data[start:end]).astype(np.int64)
+        counts.data[start:end] = gen.multivariate_hypergeometric(
+            colors, int(targets[i]), method="marginals"
+        )
+    counts.eliminate_zeros()
+    return counts
+
+
+def pseudo_spots(
+    adata_sc: AnnData,
+    labels_key: str,
+    n_spots: int = 10_000,
+    *,
+    layer: str | None = None,
+    genes: Sequence[str] | None = None,
+    library_sizes: AnnData | np.ndarray | None = None,
+    cells_per_spot: tuple[float, float, int, int] = (10, 5, 1, 20),
+    types_per_spot: tuple[float, float] = (5, 2.5),
+    modes: Sequence[str] = MODES,
+    random_state: int | None = 0,
+) -> AnnData:
+    """Simulate spots by summing reference cells of known types (the Spoint/MACD simulator).
+
+    Each pseudo-spot draws a number of cells ``⌈N(μ, σ)⌉`` clipped to ``[min, max]`` and a
+    number of cell types ``⌈N(μ, σ)⌉`` clipped to ``[1, cells]``; picks its types with
+    probability ∝ frequency (``"unbalance"``), ∝ √frequency (``"sqrt"``) or uniformly
+    (``"balance"``), the modes sharing the spots equally; and draws its cells uniformly among
+    the chosen types, then uniformly within each type. Its counts are the sum of the cells'
+    counts; with ``library_sizes``, each spot is down-sampled without replacement to a library
+    size drawn from a log-normal fitted to the real spots (only where that is smaller).
+
+    Parameters
+    ----------
+    adata_sc
+        Annotated reference: cells × genes, raw counts in ``.X`` or ``layers[layer]``.
+    labels_key
+        ``adata_sc.obs`` column of cell types.
+    n_spots
+        Number of pseudo-spots.
+    layer
+        Layer of ``adata_sc`` with the counts.
+    genes
+        Genes to keep (default: all, or those shared with ``library_sizes`` when it is an
+        AnnData).
+    library_sizes
+        Real spots (an AnnData with raw counts, its library sizes taken over ``genes``) or their
+        library sizes; ``None`` keeps the summed counts.
+    cells_per_spot
+        ``(mean, sd, min, max)`` of the number of cells per spot ((10, 5, 1, 20)).
+    types_per_spot
+        ``(mean, sd)`` of the number of cell types per spot ((5, 2.5)).
+    modes
+        Type-sampling modes, sharing the spots equally.
+    random_state
+        Seed.
+
+    Returns
+    -------
+    AnnData of pseudo-spots × genes: ``.X`` counts (CSR), ``obsm["proportions"]`` (DataFrame,
+    one column per cell type, in sorted order; rows sum to 1), ``obs["mode"]``,
+    ``obs["n_cells"]``, and ``uns["pseudo_spots"]`` (the parameters).
+    """
+    check_adata(adata_sc, "adata_sc", allow_view=True)
+    if not isinstance(n_spots, int | np.integer) or n_spots < 1:
+        raise ValueError(f"`n_spots` must be a positive integer (got {n_spots!r}).")
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise ValueError(f"Unknown sampling modes {bad or modes}; choose from {MODES}.")
+    mean_c, sd_c, min_c, max_c = cells_per_spot
+    if not 1 <= min_c <= max_c:
+        raise ValueError(f"`cells_per_spot` needs 1 ≤ min ≤ max (got {cells_per_spot}).")
+    labels = _labels(adata_sc, labels_key)
+    counts = get_layer(adata_sc, layer, "adata_sc")
+    what = "`adata_sc.X`" if layer is None else f"`adata_sc.layers[{layer!r}]`"
+    check_counts(counts, what)
+    var_names = adata_sc.var_names
+    targets_model = None
+    if isinstance(library_sizes, AnnData):
+        if genes is None:
+            genes = var_names.intersection(library_sizes.var_names, sort=False)
+        shared = pd.Index(genes).intersection(library_sizes.var_names, sort=False)
+        if len(shared) == 0:
+            raise ValueError("The reference and `library_sizes` share no genes.")
+        real = library_sizes[:, shared].X
+        targets_model = library_size_model(np.asarray(real.sum(1)).ravel())
+    elif library_sizes is not None:
+        targets_model = library_size_model(library_sizes)
+    if genes is not None:
+        genes = pd.Index(genes)
+        missing = genes.difference(var_names)
+        if len(missing):
+            raise ValueError(
+                f"{len(missing)} of `genes` are not in `adata_sc.var_names` (e.g. "
+                f"{list(missing[:5])})."
+            )
+        if len(genes) == 0:
+            raise ValueError("`genes` is empty.")
+        counts = counts[:, var_names.get_indexer(genes)]
+        var_names = genes
+
+    gen = np.random.default_rng(random_state)
+    types = np.asarray(labels.categories)
+    codes = labels.codes
+    freq = np.bincount(codes, minlength=len(types)).astype(float)
+    members = [np.flatnonzero(codes == t) for t in range(len(types))]
+    probs = {
+        "unbalance": freq / freq.sum(),
+        "sqrt": np.sqrt(freq) / np.sqrt(freq).sum(),
+        "balance": np.full(len(types), 1 / len(types)),
+    }
+    spot_modes = np.array(modes)[np.arange(n_spots) * len(modes) // n_spots]
+    n_cells = np.clip(np.ceil(gen.normal(mean_c, sd_c, n_spots)), min_c, max_c).astype(int)
+    n_types = np.ceil(gen.normal(types_per_spot[0], types_per_spot[1], n_spots))
+    n_types = np.clip(n_types, 1, np.minimum(n_cells, len(types))).astype(int)
+
+    rows, cells, type_counts = [], [], np.zeros((n_spots, len(types)))
+    for i in range(n_spots):
+        chosen = gen.choice(len(types), n_types[i], replace=False, p=probs[spot_modes[i]])
+        picks = chosen[gen.integers(0, len(chosen), n_cells[i])]
+        np.add.at(type_counts[i], picks, 1)
+        cells.extend(members[t][gen.integers(0, len(members[t]))] for t in picks)
+        rows.extend([i] * n_cells[i])
+    mix = sp.csr_matrix(
+        (np.ones(len(rows)), (np.array(rows), np.array(cells))), shape=(n_spots, adata_sc.n_obs)
+    )
+    counts = sp.csr_matrix(counts, dtype=np.float64)
+    spots = (mix @ counts).tocsr()
+    if targets_model is not None:
+        mu, sigma = targets_model
+        spots = _downsample(spots, np.floor(gen.lognormal(mu, sigma, n_spots)), gen)
+
+    names = [f"pseudo_{i}" for i in range(n_spots)]
+    out = AnnData(
+        sp.csr_matrix(spots, dtype=np.float32),
+        obs=pd.DataFrame(
+            {"mode": pd.Categorical(spot_modes, categories=list(modes)), "n_cells": n_cells},
+            index=names,
+        ),
+        var=pd.DataFrame(index=pd.Index(var_names, dtype=str)),
+    )
+    order = np.argsort(types, kind="stable")
+    out.obsm[PROPORTIONS_KEY] = pd.DataFrame(
+        (type_counts / n_cells[:, None])[:, order], index=names, columns=types[order]
+    )
+    out.uns["pseudo_spots"] = {
+        "labels_key": labels_key,
+        "n_spots": int(n_spots),
+        "cells_per_spot": [float(v) for v in cells_per_spot],
+        "types_per_spot": [float(v) for v in types_per_spot],
+        "modes": list(modes),
+        "library_size_lognormal": None if targets_model is None else list(targets_model),
+        "random_state": random_state,
+    }
+    if out.uns["pseudo_spots"]["library_size_lognormal"] is None:
+        del out.uns["pseudo_spots"]["library_size_lognormal"]
+    if random_state is None:
+        del out.uns["pseudo_spots"]["random_state"]
+    return out

@@ -89,3 +89,13 @@ def fmt(values, digits: int = 3) -> str:
     if len(values) == 1:
         return f"{values.iloc[0]:.{digits}f}"
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
+
+
+def failed_runs(records: list[dict]) -> list[str]:
+    """Markdown lines listing the runs recorded with an error (none: no lines)."""
+    errors = [r for r in records if isinstance(r.get("error"), str) and r["error"]]
+    if not errors:
+        return []
+    lines = ["## Failed runs", "", "| data set | method | seed | error |", "|---|---|---|---|"]
+    lines += [f"| {r['dataset']} | {r['method']} | {r['seed']} | {r['error']} |" for r in errors]
+    return [*lines, ""]

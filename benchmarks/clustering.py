@@ -31,7 +31,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _harness import Records, command_line, fmt, parse_args
+from _harness import Records, command_line, failed_runs, fmt, parse_args
 from domains import _machine
 from peers._run import THREAD_ENV
 
@@ -319,12 +319,7 @@ def write_report(records: list[dict], notes: dict, out: Path) -> None:
         ]
         lines += ["Runs per cell: " + ", ".join(cells) + ".", ""]
         lines += _targets(ok, run_sets)
-    failed = df[df["error"].notna()] if "error" in df else df.iloc[:0]
-    if not failed.empty:
-        lines += ["## Failed runs", "", "| data set | method | seed | error |", "|---|---|---|---|"]
-        for _, r in failed.iterrows():
-            lines.append(f"| {r['dataset']} | {r['method']} | {r['seed']} | {r['error']} |")
-        lines.append("")
+    lines += failed_runs(df.to_dict("records"))
     out.write_text("\n".join(lines))
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _harness import Records, command_line, fmt, parse_args
+from _harness import Records, command_line, failed_runs, fmt, parse_args
 from domains import _machine
 from peers._run import THREAD_ENV
 
@@ -153,13 +153,7 @@ def write_report(records: list[dict], notes: dict, out: Path) -> None:
                     f"| {NAMES[method]} | " + " | ".join(fmt(per[s]) for s in slices) + " |"
                 )
         lines.append("")
-    errors = [r for r in records if r.get("error")]
-    if errors:
-        lines += ["## Failed runs", "", "| data | method | seed | error |", "|---|---|---|---|"]
-        lines += [
-            f"| {r['dataset']} | {r['method']} | {r['seed']} | {r['error']} |" for r in errors
-        ]
-        lines.append("")
+    lines += failed_runs(records)
     out.write_text("\n".join(lines))
 
 

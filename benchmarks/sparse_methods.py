@@ -73,7 +73,7 @@ sys.path.insert(0, str(HERE))
 
 import anndata as ad
 import scanpy as sc
-from _harness import Records, command_line, fmt, parse_args
+from _harness import Records, command_line, failed_runs, fmt, parse_args
 from domains import _machine
 
 import stmin as sm
@@ -657,12 +657,7 @@ def write_report(store: Records, out: Path, csv: Path) -> None:
     lines += ["## (e) SVD family, DLPFC 151673 (rank 5)", ""]
     lines += _table(ok, "svd_dlpfc", {"explained": ("explained variance (rank 5)", 4),
                                        "genes_selected": ("genes used", 0)})  # fmt: skip
-    failed = df[df["error"].notna()] if "error" in df else df.iloc[:0]
-    if not failed.empty:
-        lines += ["## Failed runs", "", "| data set | method | seed | error |", "|---|---|---|---|"]
-        for _, r in failed.iterrows():
-            lines.append(f"| {r['dataset']} | {r['method']} | {r['seed']} | {r['error']} |")
-        lines.append("")
+    lines += failed_runs(df.to_dict("records"))
     out.write_text("\n".join(lines))
 
 

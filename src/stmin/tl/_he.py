@@ -167,7 +167,8 @@ def predict_from_he(
     image_key
         ``obsm`` key of the image input of every section. Default ``"X_he_<encoder>"``, computed
         with :func:`stmin.pp.he_features` (cutting patches with :func:`stmin.pp.he_patches`
-        first) where missing. Features from any model can be stored there instead; a key holding
+        first) where missing; they are written into each section's ``obsm`` (query and
+        references), so later calls reuse them. Features from any model can be stored there instead; a key holding
         ``uint8`` patches trains the image ``encoder`` end to end (use a GPU).
     encoder
         Image encoder for the features: ``"stats"`` (the offline default; no weights) or

@@ -9,6 +9,7 @@ from ._bundled import dlpfc_151673
 from ._dlpfc import dlpfc
 from ._her2st import her2st
 from ._mob import mouse_olfactory_bulb
+from ._rctd import visium_with_reference
 from ._scrna import scrna_clustering
 from ._stahl import stahl2016_breast_cancer
 
@@ -19,4 +20,5 @@ __all__ = [
     "mouse_olfactory_bulb",
     "scrna_clustering",
     "stahl2016_breast_cancer",
+    "visium_with_reference",
 ]

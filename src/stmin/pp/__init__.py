@@ -5,6 +5,7 @@ from ._concat import concat_slices
 from ._graph import build_graph, grid_pitch, spatial_graph
 from ._he import he_patches
 from ._he_features import he_features
+from ._markers import marker_genes
 from ._pseudo_spots import pseudo_spots
 from ._scasdc import scasdc_preprocess
 from ._stmgac import stmgac_preprocess
@@ -17,6 +18,7 @@ __all__ = [
     "he_features",
     "he_patches",
     "knn_graph",
+    "marker_genes",
     "pseudo_spots",
     "scasdc_preprocess",
     "spatial_graph",

@@ -15,7 +15,8 @@ MODES = ("unbalance", "sqrt", "balance")
 PROPORTIONS_KEY = "proportions"
 
 
-def _labels(adata: AnnData, labels_key: str) -> pd.Categorical:
+def cell_type_labels(adata: AnnData, labels_key: str, min_cells: int = 1) -> pd.Categorical:
+    """Validated cell-type labels of a reference: present, complete, ≥ 2 types of ≥ ``min_cells``."""
     if labels_key not in adata.obs:
         raise KeyError(
             f"`adata_sc.obs[{labels_key!r}]` not found; pass `labels_key=` naming the column of "
@@ -33,6 +34,13 @@ def _labels(adata: AnnData, labels_key: str) -> pd.Categorical:
         raise ValueError(
             f"`adata_sc.obs[{labels_key!r}]` has a single cell type "
             f"({list(labels.categories)}); deconvolution needs at least two."
+        )
+    sizes = pd.Series(labels).value_counts()
+    small = sizes[sizes < min_cells]
+    if len(small):
+        raise ValueError(
+            f"Cell types of `adata_sc.obs[{labels_key!r}]` with fewer than {min_cells} cells: "
+            f"{dict(small)}. Drop those cells or merge the types into a related type."
         )
     return labels
 
@@ -124,7 +132,7 @@ def pseudo_spots(
     mean_c, sd_c, min_c, max_c = cells_per_spot
     if not 1 <= min_c <= max_c:
         raise ValueError(f"`cells_per_spot` needs 1 ≤ min ≤ max (got {cells_per_spot}).")
-    labels = _labels(adata_sc, labels_key)
+    labels = cell_type_labels(adata_sc, labels_key)
     counts = get_layer(adata_sc, layer, "adata_sc")
     what = "`adata_sc.X`" if layer is None else f"`adata_sc.layers[{layer!r}]`"
     check_counts(counts, what)

@@ -2,6 +2,7 @@
 
 from ._domains import cluster_domains, cluster_embedding, refine_labels
 from ._he import predict_from_he
+from ._macd import macd_deconvolve
 from ._multilinear_logreg import multilinear_logreg
 from ._network_logreg import network_logreg
 from ._scasdc import scasdc_cluster
@@ -16,6 +17,7 @@ __all__ = [
     "cluster_embedding",
     "graph_sparse_nmf",
     "group_sparse_svd",
+    "macd_deconvolve",
     "multilinear_logreg",
     "network_logreg",
     "predict_from_he",

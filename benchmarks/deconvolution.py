@@ -153,12 +153,14 @@ def _subprocess(cmd: list[str], stem: Path, timeout: int, extra_env: dict | None
         except subprocess.TimeoutExpired:
             return {"error": f"timeout after {timeout} s"}
     if proc.returncode != 0:
-        tail = [x for x in log_path.read_text().splitlines() if x.strip()]
+        tail = [x for x in log_path.read_text(errors="replace").splitlines() if x.strip()]
         return {"error": tail[-1][:300] if tail else f"exit {proc.returncode}"}
     return json.loads(json_path.read_text())
 
 
-def run_method(method: str, name: str, seed: int, c2l_epochs: int, timeout: int) -> dict:
+def run_method(
+    method: str, name: str, seed: int, c2l_epochs: int, destvi_epochs: int | None, timeout: int
+) -> dict:
     """Run one method on one prepared data set and score it."""
     folder = WORK / name
     out = folder / "runs"
@@ -176,6 +178,8 @@ def run_method(method: str, name: str, seed: int, c2l_epochs: int, timeout: int)
         cmd = [_python(tool), str(HERE / "run_deconv_peer.py"), "--tool", tool, *inputs]
         if method == "cell2location":
             cmd += ["--max-epochs", str(c2l_epochs)]
+        if method == "destvi" and destvi_epochs:
+            cmd += ["--max-epochs", str(destvi_epochs)]
     res = _subprocess(cmd, stem, timeout)
     rec = {"dataset": name, "method": method, "seed": seed}
     if res.get("error"):
@@ -191,6 +195,32 @@ def run_method(method: str, name: str, seed: int, c2l_epochs: int, timeout: int)
         "version": res.get("version"),
         "settings": res.get("settings"),
     }
+
+
+def _schedules(sub: pd.DataFrame) -> list[str]:
+    """Notes on the long schedules: DestVI's epochs, cell2location's default time and ratio."""
+    notes = []
+    settings = dict(zip(sub["method"], sub["settings"], strict=True))
+    walls = sub.groupby("method")["wall_s"].mean()
+    if "destvi" in settings:
+        notes.append(f"DestVI spatial epochs: {settings['destvi']['destvi_epochs']:,}.")
+    c2l_default = walls.get("cell2location_default")
+    short = settings.get("cell2location") or {}
+    if c2l_default is None and "spatial_training_s" in short:
+        spatial = short["spatial_training_s"]
+        c2l_default = walls["cell2location"] - spatial + spatial * 30000 / short["spatial_epochs"]
+        how = (
+            f"≈ {c2l_default:,.0f} s, extrapolated from the {short['spatial_epochs']:,}-epoch "
+            f"run ({spatial:,.0f} s of spatial training)"
+        )
+    elif c2l_default is not None:
+        how = f"{c2l_default:,.0f} s, measured"
+    if c2l_default is not None and "macd" in walls:
+        notes.append(
+            f"cell2location at its default 30,000 epochs: {how}; stmin MACD "
+            f"({walls['macd']:,.0f} s) is {c2l_default / walls['macd']:.1f}× faster."
+        )
+    return notes
 
 
 def _table(records: list[dict], notes: dict, argv: str, c2l_epochs: int) -> str:
@@ -237,7 +267,7 @@ def _table(records: list[dict], notes: dict, argv: str, c2l_epochs: int) -> str:
                 f"{fmt(r['ssim'])} | {score[method]:.2f} | {fmt(r['wall_s'], 0)} | "
                 f"{fmt(r['peak_rss_mb'], 0)} |"
             )
-        lines.append("")
+        lines += [*_schedules(sub), ""]
     lines += [f"cell2location short schedule: {c2l_epochs} spatial epochs.", ""]
     return "\n".join([*lines, *failed_runs(records)])
 
@@ -257,6 +287,9 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=HERE / "results")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (one core each)")
     parser.add_argument("--c2l-epochs", type=int, default=3000)
+    parser.add_argument(
+        "--destvi-epochs", type=int, default=None, help="DestVI spatial epochs (default 2,000)"
+    )
     parser.add_argument("--timeout", type=int, default=4 * 3600)
     parser.add_argument("--fresh", action="store_true")
     args = parser.parse_args()
@@ -272,7 +305,7 @@ def main() -> None:
     argv = command_line("deconvolution.py")
 
     def work(job):
-        rec = run_method(*job, args.c2l_epochs, args.timeout)
+        rec = run_method(*job, args.c2l_epochs, args.destvi_epochs, args.timeout)
         records.add(rec)
         print(json.dumps({k: v for k, v in rec.items() if k != "settings"}), flush=True)
         table_path.write_text(_table(records.records, records.notes, argv, args.c2l_epochs))

@@ -173,14 +173,17 @@ def cell2location(ref, st, labels, seed, args):
         st, cell_state_df=signatures, N_cells_per_location=10, detection_alpha=20
     )
     epochs = args.max_epochs or 30000
+    t0 = time.perf_counter()
     model.train(max_epochs=epochs, batch_size=None, train_size=1, enable_progress_bar=False)
+    spatial_s = time.perf_counter() - t0
     st = model.export_posterior(
         st, sample_kwargs={"num_samples": 1000, "batch_size": model.adata.n_obs}
     )
     abundance = st.obsm["means_cell_abundance_w_sf"].copy()
     abundance.columns = st.uns["mod"]["factor_names"]
     settings = {"regression_epochs": 250, "spatial_epochs": epochs, "N_cells_per_location": 10,
-                "detection_alpha": 20, "genes": len(genes)}  # fmt: skip
+                "detection_alpha": 20, "genes": len(genes),
+                "spatial_training_s": round(spatial_s, 1)}  # fmt: skip
     return abundance, c2l.__version__, settings
 
 

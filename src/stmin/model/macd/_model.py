@@ -350,8 +350,8 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
             Spots per mini-batch (2,048).
         lr, lr_discriminator
             Adam learning rates (0.001; 0.0005 for the discriminator). The released code uses
-            0.01 and 0.005 on a scVI latent; on log-normalised marker genes 0.01 leaves the
-            proportion head near the mean (see the Notes of :class:`MACD`).
+            0.01 and 0.005 on a scVI latent; on log-normalised marker genes 0.01 left the
+            proportion head near the mean in our trials.
         accelerator, devices
             Passed to Lightning (``"cpu"``, ``"gpu"``, ``"auto"``).
         plan_kwargs

@@ -8,6 +8,18 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
 from . import datasets, metrics, model, nn, pl, pp, sparse, tl, train
-from ._settings import set_seed
+from ._settings import Settings, settings
 
-__all__ = ["datasets", "metrics", "model", "nn", "pl", "pp", "set_seed", "sparse", "tl", "train"]
+__all__ = [
+    "Settings",
+    "datasets",
+    "metrics",
+    "model",
+    "nn",
+    "pl",
+    "pp",
+    "settings",
+    "sparse",
+    "tl",
+    "train",
+]

@@ -1,35 +1,167 @@
-"""Seeds, logging and thread hygiene."""
+"""``sm.settings``: verbosity, seed and threads; the ``stmin`` logger.
+
+Importing stmin configures nothing: the ``stmin`` logger has no handler and no level of its own
+until ``sm.settings.verbosity`` is set, and PyTorch's thread count is changed only for the
+duration of stmin's own calls (:meth:`Settings.threads`).
+"""
+
+from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 
-import scvi
-import torch
+import numpy as np
 
 logger = logging.getLogger("stmin")
-if not logger.handlers:
-    _handler = logging.StreamHandler()
-    _handler.setFormatter(logging.Formatter("%(levelname)s [stmin] %(message)s"))
-    logger.addHandler(_handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
 
-
-def set_seed(seed: int | None) -> None:
-    """Seed Python, NumPy and PyTorch through :attr:`scvi.settings.seed`.
-
-    Parameters
-    ----------
-    seed
-        The seed; ``None`` leaves the generators as they are.
-    """
-    if seed is not None:
-        scvi.settings.seed = int(seed)
+_LEVELS = {
+    "error": logging.ERROR,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+}
+_INT_LEVELS = dict(enumerate(_LEVELS))  # 0 error, 1 warning, 2 info, 3 debug (as scanpy)
 
 
 def log_added(*keys: str) -> None:
     """Log the AnnData keys a function wrote, in scanpy's style, e.g. ``"obsm['X_stmgac']"``."""
     logger.info("added\n" + "\n".join(f"    {k}" for k in keys))
+
+
+def _n_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+class Settings:
+    """Global settings of stmin, available as ``sm.settings``.
+
+    Attributes
+    ----------
+    verbosity
+        ``"error"``, ``"warning"`` (default, as scanpy), ``"info"`` (also lists the keys each
+        function adds) or ``"debug"``; or 0–3. Sets the level of the ``stmin`` logger; when no
+        logging handler is configured anywhere, a plain one that writes to stderr is added then
+        (never at import).
+    seed
+        Global seed (``None`` by default). Setting it seeds Python, NumPy and PyTorch through
+        :attr:`scvi.settings.seed`, for the model classes; the ``sm.tl`` functions take their
+        own ``random_state`` and leave the global generators as they found them.
+    n_jobs
+        PyTorch threads used while stmin trains or runs a model (default 1; ``-1``: all cores
+        available to the process). See Notes.
+
+    Notes
+    -----
+    **Threads.** stmin's models are small (tens of thousands of parameters on graphs of a few
+    thousand nodes): each operation is too short for several threads to pay off, and on a laptop
+    or a shared machine the threads wait for each other. One thread is also what makes a seeded
+    run reproducible, since the order of floating-point sums changes with the thread count.
+    ``sm.settings.n_jobs`` applies during stmin's calls only, whatever ``OMP_NUM_THREADS`` says;
+    raise it for the large models (MACD with thousands of genes, end-to-end image training) on
+    a machine with cores to spare.
+
+    **Reproducibility.** The same seed, the same thread count (``n_jobs``), the same device and
+    the same library versions give identical results, whatever ran before in the process. A
+    different CPU model may change the last bits of floating-point results, and a GPU run
+    differs from a CPU run.
+    """
+
+    def __init__(self):
+        self._n_jobs = 1
+        self._seed: int | None = None
+
+    # -- verbosity ------------------------------------------------------------------------------
+
+    @property
+    def verbosity(self) -> str:
+        """Level of the ``stmin`` logger: ``"error"``, ``"warning"``, ``"info"`` or ``"debug"``."""
+        level = logger.getEffectiveLevel()
+        return next((n for n, v in _LEVELS.items() if v <= level), "debug")
+
+    @verbosity.setter
+    def verbosity(self, value: str | int) -> None:
+        if isinstance(value, int | np.integer) and not isinstance(value, bool):
+            name = _INT_LEVELS.get(int(value))
+        else:
+            name = value if isinstance(value, str) and value in _LEVELS else None
+        if name is None:
+            raise ValueError(
+                f"`sm.settings.verbosity` must be one of {list(_LEVELS)} or 0–3 (got {value!r})."
+            )
+        logger.setLevel(_LEVELS[name])
+        if not logger.handlers and not logging.getLogger().handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(levelname)s [stmin] %(message)s"))
+            logger.addHandler(handler)
+
+    # -- seed -----------------------------------------------------------------------------------
+
+    @property
+    def seed(self) -> int | None:
+        """Global seed set through ``sm.settings.seed`` (``None``: not set)."""
+        return self._seed
+
+    @seed.setter
+    def seed(self, value: int | None) -> None:
+        import scvi
+
+        from ._random import check_random_state
+
+        value = check_random_state(value, "sm.settings.seed")
+        self._seed = value
+        if value is not None:
+            scvi.settings.seed = value
+
+    # -- threads --------------------------------------------------------------------------------
+
+    @property
+    def n_jobs(self) -> int:
+        """PyTorch threads used during stmin's own calls (``-1``: all available cores)."""
+        return self._n_jobs
+
+    @n_jobs.setter
+    def n_jobs(self, value: int) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | np.integer)
+            or (value < 1 and value != -1)
+        ):
+            raise ValueError(
+                f"`sm.settings.n_jobs` must be a positive integer or -1 (got {value!r})."
+            )
+        self._n_jobs = int(value)
+
+    def resolved_n_jobs(self) -> int:
+        """The thread count :attr:`n_jobs` stands for on this machine."""
+        return _n_cores() if self._n_jobs == -1 else self._n_jobs
+
+    @contextmanager
+    def threads(self):
+        """Run the block with :attr:`n_jobs` PyTorch threads, then restore the previous count."""
+        import torch
+
+        before = torch.get_num_threads()
+        wanted = self.resolved_n_jobs()
+        if wanted != before:
+            torch.set_num_threads(wanted)
+        try:
+            yield
+        finally:
+            if torch.get_num_threads() != before:
+                torch.set_num_threads(before)
+
+    def __repr__(self) -> str:
+        return (
+            f"stmin settings: verbosity={self.verbosity!r}, seed={self.seed!r}, "
+            f"n_jobs={self.n_jobs!r}"
+        )
+
+
+settings = Settings()
 
 
 @contextmanager
@@ -40,6 +172,8 @@ def torch_threads_kept():
     OpenMP pool that PyTorch shares to all cores, overriding ``OMP_NUM_THREADS``; on a busy
     2-core machine the training that follows then runs many times slower.
     """
+    import torch
+
     n = torch.get_num_threads()
     try:
         yield

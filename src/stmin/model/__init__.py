@@ -1,5 +1,6 @@
 """Model classes, one per method (scvi-tools style)."""
 
+from ._base import ModelBase
 from ._graph_base import GraphModelBase
 from .macd import MACD, MACDModule
 from .mclstexp import MclSTExp, MclSTExpModule
@@ -14,6 +15,7 @@ __all__ = [
     "MACDModule",
     "MclSTExp",
     "MclSTExpModule",
+    "ModelBase",
     "STG3Net",
     "STG3NetModule",
     "STMGACModule",

@@ -11,33 +11,40 @@ import torch
 from anndata import AnnData
 from scvi import REGISTRY_KEYS
 from scvi.data import AnnDataManager
-from scvi.data.fields import LayerField, NumericalObsField, ObsmField
-from scvi.model.base import BaseModelClass
+from scvi.data.fields import LayerField, ObsmField
 
+from .._cluster import (
+    ClusterMethod,
+    as_categories,
+    check_cluster_method,
+    cluster_embedding,
+    refine_labels,
+)
+from .._random import check_random_state
 from .._settings import logger
 from .._validate import (
     check_adata,
     check_finite,
     check_n_clusters,
+    check_refine,
     get_graph,
     get_layer,
     get_rep,
     get_spatial,
+    where,
 )
 from ..nn import SparseGraph, normalize_adjacency
-from ..tl._domains import ClusterMethod, cluster_embedding, refine_labels
-from ..train import FullGraphTrainingMixin
-
-INDICES_COLUMN = "_indices"
+from ._base import ModelBase
 
 
-class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
-    """Base class of the stmin models that train on a whole spatial graph.
+class GraphModelBase(ModelBase):
+    """Base class of the stmin models that train on a whole graph (spots or cells).
 
     Subclasses build ``self.module`` (holding its normalised graph as ``module.graph``) in
     ``__init__`` and may use :meth:`_graph` for the normalised adjacency, :meth:`_features` for
     the registered input matrix, :meth:`_evaluate` to run the trained module on the training data
-    or on another AnnData, and :meth:`_domains` to cluster an embedding.
+    or on another AnnData, and :meth:`_domains` to cluster an embedding. Every step sees every
+    node, so the rows reach the module in ``adata`` order, as the graph's nodes.
     """
 
     _graph_twice = False
@@ -58,7 +65,7 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
         extra_fields: list | None = None,
         **kwargs,
     ) -> None:
-        """Validate ``adata`` and register the input matrix, node indices and the graph key.
+        """Validate ``adata`` and register the input matrix and the graph key.
 
         ``extra_fields`` are further scvi-tools fields (e.g. a batch column).
         """
@@ -69,10 +76,8 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
             get_rep(adata, use_rep)
             x_field = ObsmField(REGISTRY_KEYS.X_KEY, use_rep)
         else:
-            check_finite(
-                get_layer(adata, layer),
-                "`adata.X`" if layer is None else f"`adata.layers[{layer!r}]`",
-            )
+            x = get_layer(adata, layer)
+            check_finite(x, where("adata", layer))
             x_field = LayerField(REGISTRY_KEYS.X_KEY, layer, is_count_data=False)
         graph = get_graph(adata, connectivity_key)
         if graph.shape != (adata.n_obs, adata.n_obs):
@@ -80,24 +85,17 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
                 f"`adata.obsp[{connectivity_key!r}]` has shape {graph.shape}, expected "
                 f"({adata.n_obs}, {adata.n_obs}). Rebuild it with `sm.pp.spatial_graph(adata)`."
             )
-        if graph.nnz == 0:
-            raise ValueError(
-                f"`adata.obsp[{connectivity_key!r}]` has no edges. Rebuild it with "
-                "`sm.pp.spatial_graph(adata)`."
-            )
-        adata.obs[INDICES_COLUMN] = np.arange(adata.n_obs)
-        fields = [
-            x_field,
-            NumericalObsField(REGISTRY_KEYS.INDICES_KEY, INDICES_COLUMN),
-            *(extra_fields or []),
-        ]
-        manager = AnnDataManager(fields=fields, setup_method_args=setup_method_args)
+        manager = AnnDataManager(
+            fields=[x_field, *(extra_fields or [])], setup_method_args=setup_method_args
+        )
         manager.register_fields(adata, **kwargs)
         cls.register_manager(manager)
 
-    @property
-    def _setup_args(self) -> dict:
-        return self.adata_manager.registry["setup_args"]
+    def _check_batch_size(self, batch_size: int | None) -> None:
+        if batch_size is not None:
+            raise ValueError(
+                f"{type(self).__name__} trains on the whole graph: pass `batch_size=None`."
+            )
 
     def _features(self, adata: AnnData | None = None) -> torch.Tensor:
         """The registered input matrix of ``adata`` (default: the training data), dense float32."""
@@ -107,9 +105,14 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
         return torch.as_tensor(x, dtype=torch.float32)
 
     def _graph(self, adata: AnnData | None = None) -> SparseGraph:
-        """The normalised spatial graph of ``adata`` (default: the training data)."""
+        """The normalised graph of ``adata`` (default: the training data)."""
         adata = self.adata if adata is None else adata
         adj = get_graph(adata, self._setup_args["connectivity_key"])
+        if adj.shape != (adata.n_obs, adata.n_obs):
+            raise ValueError(
+                f"`adata.obsp[{self._setup_args['connectivity_key']!r}]` has shape {adj.shape}, "
+                f"expected ({adata.n_obs}, {adata.n_obs})."
+            )
         return SparseGraph(normalize_adjacency(adj, twice=self._graph_twice, norm=self._graph_norm))
 
     @torch.no_grad()
@@ -144,12 +147,18 @@ class GraphModelBase(FullGraphTrainingMixin, BaseModelClass):
         groups: np.ndarray | None = None,
     ) -> pd.Categorical:
         """Cluster ``z`` and optionally refine the labels spatially (within ``groups``)."""
-        check_n_clusters(n_clusters, adata.n_obs)
-        labels = cluster_embedding(z, n_clusters, method=method, random_state=random_state)
+        check_cluster_method(method)
+        n_clusters = check_n_clusters(n_clusters, adata.n_obs)
+        refine = check_refine(
+            refine, adata.n_obs if groups is None else pd.Series(groups).value_counts().min()
+        )
+        labels = cluster_embedding(
+            z, n_clusters, method=method, random_state=check_random_state(random_state) or 0
+        )
         if refine:
             coords = get_spatial(adata, self._setup_args["spatial_key"])
             labels = refine_labels(labels, coords, refine, groups=groups)
-        return pd.Categorical(labels.astype(str), categories=[str(c) for c in np.unique(labels)])
+        return as_categories(labels)
 
     @staticmethod
     def _warn_if_counts(adata: AnnData, use_rep: str | None, layer: str | None) -> None:

@@ -14,31 +14,40 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from .._constants import SPATIAL_KEY
+from .._constants import SPATIAL_KEY, ToolKey
+from .._docs import d
 from .._validate import get_layer
 from ..metrics import gene_pcc
+from ..pp._transform import expression_transform
 from ._spatial import draw_spots, spot_layout
 from ._utils import finish
 
 
 def measured_panel(adata: AnnData, genes: Sequence[str], layer: str | None, record: dict):
-    """The query's measured expression in the prediction's space, or ``None`` without counts."""
-    from ..model.mclstexp import expression_transform
+    """The query's measured expression in the prediction's space, or ``None`` without counts.
 
+    The space is the one the prediction's record names (``record["expression_space"]``:
+    ``target_sum`` and ``log_base``), so the two rows of :func:`gene_maps` always agree.
+    """
     panel = [g for g in record.get("genes", []) if g in adata.var_names]
-    if not panel or not set(genes) <= set(panel):
+    if not panel or not set(genes) <= set(panel) or not adata.var_names.is_unique:
         return None
+    space = dict(record.get("expression_space") or {})
     counts = get_layer(adata, layer)[:, adata.var_names.get_indexer(panel)]
     counts = counts.toarray() if hasattr(counts, "toarray") else np.asarray(counts)
-    values = expression_transform(torch.as_tensor(counts, dtype=torch.float64)).numpy()
+    values = expression_transform(
+        torch.as_tensor(counts, dtype=torch.float64),
+        **{k: float(v) for k, v in space.items() if k in ("target_sum", "log_base")},
+    ).numpy()
     return pd.DataFrame(values, index=adata.obs_names, columns=panel)[list(genes)]
 
 
+@d.dedent
 def gene_maps(
     adata: AnnData,
     genes: str | Sequence[str],
     *,
-    key: str = "he_pred",
+    key: str = ToolKey.PREDICT_FROM_HE,
     layer: str | None = None,
     library_id: str | None = None,
     img_key: str | None = None,

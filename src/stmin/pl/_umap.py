@@ -9,7 +9,7 @@ import numpy as np
 from anndata import AnnData
 from matplotlib.figure import Figure
 
-from .._knn import scanpy_neighbors
+from .._cluster import scanpy_neighbors
 from .._validate import check_n_neighbors, get_rep
 from ._slices import Palette, _coloring, _grid
 from ._utils import finish

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import scipy.sparse as sp
 from anndata import AnnData
 from sklearn.neighbors import NearestNeighbors
 
-from .._settings import log_added
+from .._constants import CELL_GRAPH_STEM, connectivities_key, neighbors_key
+from .._docs import d
 from .._validate import (
+    as_matrix,
     check_adata,
+    check_choice,
     check_finite,
     check_n_neighbors,
     get_layer,
     get_rep,
-    warn_if_exists,
+    where,
 )
+from .._writer import call_params, write_result
 
 CellMetric = Literal["ncos", "cosine", "euclidean"]
+CELL_METRICS = get_args(CellMetric)
 
 _BLOCK = 1024
 
@@ -59,6 +64,11 @@ def knn_graph(x, n_neighbors: int = 10, metric: CellMetric = "ncos") -> sp.csr_m
     -------
     CSR adjacency with ones on the edges of ``i → j`` or ``j → i``.
     """
+    check_choice(metric, "metric", CELL_METRICS)
+    if not sp.issparse(x):
+        x = as_matrix(x, "x")
+    else:
+        check_finite(x, "`x`")
     n = x.shape[0]
     check_n_neighbors(n_neighbors, n, "n_neighbors")
     if metric == "ncos":
@@ -70,8 +80,6 @@ def knn_graph(x, n_neighbors: int = 10, metric: CellMetric = "ncos") -> sp.csr_m
         is_self = hits == np.arange(n)[:, None]
         is_self[~is_self.any(axis=1), -1] = True
         idx = hits[~is_self].reshape(n, n_neighbors)
-    else:
-        raise ValueError(f"Unknown `metric` {metric!r}; choose 'ncos', 'cosine' or 'euclidean'.")
     rows = np.repeat(np.arange(n), n_neighbors)
     adj = sp.csr_matrix((np.ones(rows.size, np.float32), (rows, idx.ravel())), shape=(n, n))
     adj = adj.maximum(adj.T).tocsr()
@@ -80,6 +88,7 @@ def knn_graph(x, n_neighbors: int = 10, metric: CellMetric = "ncos") -> sp.csr_m
     return adj
 
 
+@d.dedent
 def cell_graph(
     adata: AnnData,
     n_neighbors: int = 10,
@@ -87,8 +96,9 @@ def cell_graph(
     use_rep: str | None = None,
     layer: str | None = None,
     metric: CellMetric = "ncos",
-    key_added: str = "cell",
-) -> None:
+    key_added: str = CELL_GRAPH_STEM,
+    copy: bool = False,
+) -> AnnData | None:
     """Build a kNN graph between cells from their expression.
 
     Parameters
@@ -104,29 +114,31 @@ def cell_graph(
     metric
         See :func:`knn_graph`.
     key_added
-        Stem of the keys written.
+        Stem of the keys written (default ``"cell"``).
+    %(copy)s
 
     Returns
     -------
-    ``None``. Writes ``obsp[f"{key_added}_connectivities"]`` (binary, symmetric) and
-    ``uns[f"{key_added}_neighbors"]`` (the parameters).
+    %(returns_copy)s Writes ``obsp[f"{key_added}_connectivities"]`` (binary, symmetric) and
+    ``uns[f"{key_added}_neighbors"]`` (``connectivities_key`` and the ``params``).
     """
+    params = call_params(locals())
     check_adata(adata)
+    check_choice(metric, "metric", CELL_METRICS)
+    check_n_neighbors(n_neighbors, adata.n_obs, "n_neighbors")
     if use_rep is not None and layer is not None:
         raise ValueError("Pass either `use_rep` or `layer`, not both.")
     x = get_rep(adata, use_rep) if use_rep is not None else get_layer(adata, layer)
-    check_finite(x, f"`adata.obsm[{use_rep!r}]`" if use_rep else "the input matrix")
+    check_finite(x, f"`adata.obsm[{use_rep!r}]`" if use_rep else where("adata", layer))
     adj = knn_graph(x, n_neighbors, metric)
-    conn_key, uns_key = f"{key_added}_connectivities", f"{key_added}_neighbors"
-    warn_if_exists(adata.obsp, conn_key, "adata.obsp")
-    adata.obsp[conn_key] = adj
-    adata.uns[uns_key] = {
-        "connectivities_key": conn_key,
-        "params": {
-            "n_neighbors": n_neighbors,
-            "metric": metric,
-            "use_rep": use_rep,
-            "layer": layer,
-        },
-    }
-    log_added(f"obsp['{conn_key}']", f"uns['{uns_key}']")
+    adata = adata.copy() if copy else adata
+    conn_key = connectivities_key(key_added)
+    write_result(
+        adata,
+        key_added,
+        params,
+        obsp={conn_key: adj},
+        record={"connectivities_key": conn_key},
+        uns_key=neighbors_key(key_added),
+    )
+    return adata if copy else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -17,10 +17,23 @@ from .._constants import (
     distances_key,
     neighbors_key,
 )
-from .._settings import log_added
-from .._validate import check_adata, check_n_neighbors, get_spatial, warn_if_exists
+from .._docs import d
+from .._settings import logger
+from .._validate import (
+    as_coords,
+    as_labels,
+    check_adata,
+    check_choice,
+    check_int,
+    check_n_neighbors,
+    check_number,
+    get_obs,
+    get_spatial,
+)
+from .._writer import call_params, write_result
 
 GraphMethod = Literal["knn", "radius", "grid"]
+GRAPH_METHODS = get_args(GraphMethod)
 
 # lattice steps are matched within 25 %: ST arrays are visibly jittered in pixel space, and the
 # next shells (square diagonal √2, hexagonal √3, third hexagonal ring √7/2 per ring) stay out
@@ -39,10 +52,9 @@ def _knn_edges(coords: np.ndarray, n_neighs: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _radius_edges(coords: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if radius is None or not np.isfinite(radius) or radius <= 0:
-        raise ValueError(
-            f"`radius` must be a positive number for method='radius' (got {radius!r})."
-        )
+    if radius is None:
+        raise ValueError("`radius` must be a positive number for method='radius' (got None).")
+    check_number(radius, "radius", min_value=0, min_inclusive=False)
     tree = cKDTree(coords)
     pairs = tree.sparse_distance_matrix(tree, max_distance=radius, output_type="coo_matrix")
     keep = pairs.row != pairs.col
@@ -58,6 +70,7 @@ def _radius_edges(coords: np.ndarray, radius: float) -> tuple[np.ndarray, np.nda
 
 def grid_pitch(coords: np.ndarray) -> float:
     """Lattice pitch of a spot array: the median distance from a spot to its nearest other spot."""
+    coords = as_coords(coords, "coords")
     if coords.shape[0] < 2:
         raise ValueError("A grid graph needs at least 2 spots.")
     dist, _ = cKDTree(coords).query(coords, k=2)
@@ -74,11 +87,8 @@ def _edges(
         return _knn_edges(coords, n_neighs)
     if method == "radius":
         return _radius_edges(coords, radius)
-    if method == "grid":
-        if not isinstance(n_rings, int | np.integer) or n_rings < 1:
-            raise ValueError(f"`n_rings` must be a positive integer (got {n_rings!r}).")
-        return _radius_edges(coords, n_rings * grid_pitch(coords) * _GRID_TOLERANCE)
-    raise ValueError(f"`method` must be one of 'knn', 'radius', 'grid' (got {method!r}).")
+    check_int(n_rings, "n_rings", min_value=1)
+    return _radius_edges(coords, n_rings * grid_pitch(coords) * _GRID_TOLERANCE)
 
 
 def _assemble(
@@ -116,17 +126,32 @@ def build_graph(
     -------
     The binary connectivities and the matching Euclidean distances, both ``n × n`` CSR.
     """
+    check_choice(method, "method", GRAPH_METHODS)
+    coords = as_coords(coords, "coords")
     if libraries is None:
         libraries = np.zeros(coords.shape[0], dtype=int)
+    else:
+        libraries = as_labels(libraries, "libraries", coords.shape[0])
     rows, cols = [], []
     for lib in np.unique(libraries):
         idx = np.flatnonzero(libraries == lib)
         r, c, _ = _edges(coords[idx], method, n_neighs, radius, n_rings)
         rows.append(idx[r])
         cols.append(idx[c])
-    return _assemble(np.concatenate(rows), np.concatenate(cols), coords, symmetric)
+    conn, dists = _assemble(np.concatenate(rows), np.concatenate(cols), coords, symmetric)
+    if conn.nnz == 0:
+        pitch = float(np.median(cKDTree(coords).query(coords, k=2)[0][:, 1]))
+        raise ValueError(
+            f"The {method!r} graph has no edges (the median distance from a spot to its nearest "
+            f"spot is {pitch:.4g}); pass a larger `radius`, or use `method='knn'`."
+        )
+    isolated = int((np.diff(conn.indptr) == 0).sum())
+    if isolated:
+        logger.warning(f"{isolated} spots have no neighbour in the spatial graph.")
+    return conn, dists
 
 
+@d.dedent
 def spatial_graph(
     adata: AnnData,
     n_neighs: int = 6,
@@ -155,13 +180,12 @@ def spatial_graph(
         ``"knn"``: the ``n_neighs`` nearest other spots. ``"radius"``: all spots within
         ``radius`` (coordinate units). ``"grid"``: all spots within ``n_rings`` lattice steps of a
         regular array (Visium hexagonal: 6 per ring, ST square: 4 at one ring), with the lattice
-        pitch taken as the median nearest-spot distance and a 25 % tolerance for jittered arrays.
+        pitch taken as the median nearest-spot distance and a 25 %% tolerance for jittered arrays.
     radius
         Distance cut-off for ``method="radius"``.
     n_rings
         Number of lattice rings for ``method="grid"``.
-    spatial_key
-        ``obsm`` key of the coordinates.
+    %(spatial_key)s
     library_key
         ``obs`` column naming the section of each spot; edges are built within each section
         only (a block-diagonal graph for several slices in one AnnData).
@@ -169,28 +193,27 @@ def spatial_graph(
         Make the graph undirected by union (``A ∨ Aᵀ``), as most graph models expect.
     key_added
         Stem of the keys written.
-    copy
-        Return a modified copy instead of writing into ``adata``.
+    %(copy)s
 
     Returns
     -------
-    ``None``, or a copy with ``copy=True``. Writes
+    %(returns_copy)s Writes
 
     - ``obsp[f"{key_added}_connectivities"]``: binary adjacency (CSR, no self-loops),
     - ``obsp[f"{key_added}_distances"]``: Euclidean edge lengths (CSR),
     - ``uns[f"{key_added}_neighbors"]``: the keys and parameters, as squidpy does.
     """
+    params = call_params(locals())
     check_adata(adata)
-    adata = adata.copy() if copy else adata
+    check_choice(method, "method", GRAPH_METHODS)
+    if method == "knn":
+        check_n_neighbors(n_neighs, adata.n_obs)
     coords = get_spatial(adata, spatial_key)
     libraries = None
     if library_key is not None:
-        if library_key not in adata.obs:
-            raise KeyError(
-                f"`adata.obs[{library_key!r}]` not found; pass the obs column that names each "
-                "spot's section as `library_key=`."
-            )
-        sections = pd.Categorical(adata.obs[library_key])
+        sections = pd.Categorical(
+            get_obs(adata, library_key, what="column naming each spot's section as `library_key=`")
+        )
         libraries = sections.codes
         if (libraries < 0).any():
             raise ValueError(
@@ -213,28 +236,16 @@ def spatial_graph(
         libraries=libraries,
     )
 
-    ckey, dkey, ukey = (
-        connectivities_key(key_added),
-        distances_key(key_added),
-        neighbors_key(key_added),
+    ckey, dkey = connectivities_key(key_added), distances_key(key_added)
+    # squidpy's own entries, for squidpy functions that read them
+    params.update(coord_type="grid" if method == "grid" else "generic", transform=None)
+    adata = adata.copy() if copy else adata
+    write_result(
+        adata,
+        key_added,
+        params,
+        obsp={ckey: conn, dkey: dists},
+        record={"connectivities_key": ckey, "distances_key": dkey},
+        uns_key=neighbors_key(key_added),
     )
-    for key in (ckey, dkey):
-        warn_if_exists(adata.obsp, key, "adata.obsp")
-    adata.obsp[ckey] = conn
-    adata.obsp[dkey] = dists
-    adata.uns[ukey] = {
-        "connectivities_key": ckey,
-        "distances_key": dkey,
-        "params": {
-            "method": method,
-            "n_neighbors": n_neighs if method == "knn" else None,
-            "radius": radius if method == "radius" else None,
-            "n_rings": n_rings if method == "grid" else None,
-            "coord_type": "grid" if method == "grid" else "generic",
-            "symmetric": symmetric,
-            "library_key": library_key,
-            "transform": None,
-        },
-    }
-    log_added(f"obsp['{ckey}']", f"obsp['{dkey}']", f"uns['{ukey}']")
     return adata if copy else None

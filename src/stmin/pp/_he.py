@@ -8,11 +8,36 @@ import numpy as np
 from anndata import AnnData
 from PIL import Image
 
-from .._settings import log_added
-from .._validate import check_adata, get_library, get_spatial, warn_if_exists
+from .._constants import HE_PATCHES_KEY, SPATIAL_KEY
+from .._docs import d
+from .._validate import check_adata, check_choice, check_int, check_number, get_library, get_spatial
+from .._writer import call_params, write_result
 from ..datasets._visium import _large_images
 
-PATCHES_KEY = "he_patches"
+IMAGE_KEYS = ("fullres", "hires", "lowres")
+
+
+def as_rgb(image, what: str) -> np.ndarray:
+    """An RGB(A) image as ``uint8`` RGB, read as 0–1 when it is float with values ≤ 1."""
+    try:
+        image = np.asarray(image)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be an image array (got {type(image).__name__}).") from None
+    if image.ndim != 3 or image.shape[-1] not in (3, 4) or image.dtype.kind not in "buif":
+        raise ValueError(
+            f"{what} must be an RGB or RGBA image of shape (height, width, 3|4); got "
+            f"{image.dtype} {image.shape}."
+        )
+    if image.dtype != np.uint8:
+        if not np.isfinite(image).all():
+            raise ValueError(
+                f"{what} contains {int((~np.isfinite(image)).sum())} NaN or infinite pixels."
+            )
+        if image.min() < 0 or image.max() > 255:
+            raise ValueError(f"{what} has values outside 0–255 (or 0–1 for a float image).")
+        scale = 255.0 if image.dtype.kind == "f" and image.max() <= 1 else 1.0  # scanpy's floats
+        image = np.clip(np.rint(image * scale), 0, 255)
+    return image[..., :3].astype(np.uint8)
 
 
 def _image(entry: dict, library_id: str, image_key: str) -> tuple[np.ndarray, float]:
@@ -25,8 +50,11 @@ def _image(entry: dict, library_id: str, image_key: str) -> tuple[np.ndarray, fl
                 f"(`uns['spatial'][{library_id!r}]['metadata']['image_path']` = {path!r}). Pass "
                 "`image_key='hires'` to cut patches from the stored image instead."
             )
-        with _large_images(), Image.open(path) as img:
-            return np.asarray(img.convert("RGB")), 1.0
+        try:
+            with _large_images(), Image.open(path) as img:
+                return np.asarray(img.convert("RGB")), 1.0
+        except OSError as err:
+            raise ValueError(f"Cannot read the image file {path!r}: {err}.") from None
     images = entry.get("images", {})
     if image_key not in images:
         raise KeyError(
@@ -39,12 +67,17 @@ def _image(entry: dict, library_id: str, image_key: str) -> tuple[np.ndarray, fl
             f"`uns['spatial'][{library_id!r}]['scalefactors']['tissue_{image_key}_scalef']` not "
             "found: the image's scale factor is needed to place the spots on it."
         )
-    image = np.asarray(images[image_key])
-    if image.dtype != np.uint8:  # scanpy stores float images in [0, 1]
-        image = np.clip(np.rint(image * 255 if image.max() <= 1 else image), 0, 255)
-    return image[..., :3].astype(np.uint8), float(scalef)
+    scalef = check_number(
+        scalef,
+        f"uns['spatial'][{library_id!r}]['scalefactors']['tissue_{image_key}_scalef']",
+        min_value=0,
+        min_inclusive=False,
+    )
+    image = as_rgb(images[image_key], f"`uns['spatial'][{library_id!r}]['images'][{image_key!r}]`")
+    return image, scalef
 
 
+@d.dedent
 def he_patches(
     adata: AnnData,
     library_id: str | None = None,
@@ -52,9 +85,10 @@ def he_patches(
     *,
     image_key: str = "fullres",
     patch_fullres: float | None = None,
-    spatial_key: str = "spatial",
-    key_added: str = PATCHES_KEY,
-) -> None:
+    spatial_key: str = SPATIAL_KEY,
+    key_added: str = HE_PATCHES_KEY,
+    copy: bool = False,
+) -> AnnData | None:
     """Cut a square H&E patch centred on every spot.
 
     Parameters
@@ -78,22 +112,57 @@ def he_patches(
         ``obsm`` key of the spot centres.
     key_added
         Writes ``obsm[key_added]``: ``uint8`` array ``(n_obs, size, size, 3)``, and
-        ``uns[key_added]`` with the library, image key and patch sizes.
+        ``uns[key_added]`` with the parameters, the library and the patch size.
+    %(copy)s
+
+    Returns
+    -------
+    %(returns_copy)s
 
     Notes
     -----
     Patches that reach over the image border are padded with white (the slide's background);
     a spot whose centre lies outside the image raises.
     """
+    params = call_params(locals())
     check_adata(adata, need_vars=False)
-    if not isinstance(size, int | np.integer) or size < 8:
-        raise ValueError(f"`size` must be an integer of at least 8 pixels (got {size!r}).")
+    patches, library_id, side_full = cut_patches(
+        adata,
+        library_id,
+        size,
+        image_key=image_key,
+        patch_fullres=patch_fullres,
+        spatial_key=spatial_key,
+    )
+    adata = adata.copy() if copy else adata
+    write_result(
+        adata,
+        key_added,
+        params,
+        obsm={key_added: patches},
+        record={"library_id": library_id, "patch_fullres": side_full},
+    )
+    return adata if copy else None
+
+
+def cut_patches(
+    adata: AnnData,
+    library_id: str | None = None,
+    size: int = 224,
+    *,
+    image_key: str = "fullres",
+    patch_fullres: float | None = None,
+    spatial_key: str = SPATIAL_KEY,
+) -> tuple[np.ndarray, str, float]:
+    """Functional core of :func:`he_patches`: the patches, the library id and the cut side."""
+    check_int(size, "size", min_value=8)
+    check_choice(image_key, "image_key", IMAGE_KEYS)
+    if patch_fullres is not None:
+        check_number(patch_fullres, "patch_fullres", min_value=0, min_inclusive=False)
     coords = get_spatial(adata, spatial_key)[:, :2]
     library_id, entry = get_library(adata, library_id)
     image, scalef = _image(entry, library_id, image_key)
     side_full = float(size if patch_fullres is None else patch_fullres)
-    if side_full <= 0:
-        raise ValueError(f"`patch_fullres` must be positive (got {patch_fullres!r}).")
     centres = coords * scalef
     height, width = image.shape[:2]
     outside = (centres[:, 0] < 0) | (centres[:, 0] >= width)
@@ -115,12 +184,4 @@ def he_patches(
         if side != size:
             patch = np.asarray(Image.fromarray(patch).resize((size, size), Image.BILINEAR))
         patches[i] = patch
-    warn_if_exists(adata.obsm, key_added, "adata.obsm")
-    adata.obsm[key_added] = patches
-    adata.uns[key_added] = {
-        "library_id": library_id,
-        "image_key": image_key,
-        "size": int(size),
-        "patch_fullres": side_full,
-    }
-    log_added(f"obsm['{key_added}']", f"uns['{key_added}']")
+    return patches, library_id, side_full

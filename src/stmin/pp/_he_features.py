@@ -5,18 +5,21 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import torch
 from anndata import AnnData
 from torch import nn
 
-from .._settings import log_added
-from .._validate import check_adata, warn_if_exists
+from .._constants import HE_PATCHES_KEY, embedding_key, he_features_stem
+from .._docs import d
+from .._settings import settings
+from .._validate import check_adata, check_int
+from .._writer import call_params, write_result
 from ..nn._image_encoders import encode_patches, image_encoder
-from ._he import PATCHES_KEY
 
 
-def get_patches(adata: AnnData, patch_key: str = PATCHES_KEY, name: str = "adata") -> np.ndarray:
+def get_patches(adata: AnnData, patch_key: str = HE_PATCHES_KEY, name: str = "adata") -> np.ndarray:
     """Return ``obsm[patch_key]`` as ``(n_obs, h, w, 3)`` ``uint8`` patches, with clear errors."""
-    if patch_key not in adata.obsm:
+    if not isinstance(patch_key, str) or patch_key not in adata.obsm:
         raise KeyError(
             f"`{name}.obsm[{patch_key!r}]` not found. Cut the H&E patches first with "
             f"`sm.pp.he_patches({name})`."
@@ -30,16 +33,44 @@ def get_patches(adata: AnnData, patch_key: str = PATCHES_KEY, name: str = "adata
     return patches
 
 
+def encoder_name(encoder: str | nn.Module) -> str:
+    """Short name of an encoder, as used in the default keys (``"stats"``, ``"densenet121"``)."""
+    return encoder if isinstance(encoder, str) else type(encoder).__name__.lower()
+
+
+def image_features(
+    patches: np.ndarray,
+    encoder: str | nn.Module = "stats",
+    *,
+    weights_path: str | os.PathLike | None = None,
+    batch_size: int = 32,
+    device: str = "cpu",
+) -> np.ndarray:
+    """Functional core of :func:`he_features`: ``uint8`` patches → float32 features."""
+    check_int(batch_size, "batch_size", min_value=1)
+    try:
+        torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"`device` must name a torch device such as 'cpu' or 'cuda' (got {device!r})."
+        ) from None
+    net = image_encoder(encoder, weights_path)
+    with settings.threads():
+        return encode_patches(net, patches, batch_size=batch_size, device=device)
+
+
+@d.dedent
 def he_features(
     adata: AnnData,
     encoder: str | nn.Module = "stats",
     *,
     weights_path: str | os.PathLike | None = None,
-    patch_key: str = PATCHES_KEY,
+    patch_key: str = HE_PATCHES_KEY,
     batch_size: int = 32,
     device: str = "cpu",
     key_added: str | None = None,
-) -> None:
+    copy: bool = False,
+) -> AnnData | None:
     """Encode every spot's H&E patch with a frozen image encoder.
 
     Parameters
@@ -60,16 +91,21 @@ def he_features(
     device
         Torch device, e.g. ``"cuda"``.
     key_added
-        Writes ``obsm[key_added]`` (float32, ``n_obs × out_dim``); default ``"X_he_<encoder>"``.
+        Stem of the keys written; default ``"he_<encoder>"``.
+    %(copy)s
+
+    Returns
+    -------
+    %(returns_copy)s Writes ``obsm[f"X_{key_added}"]`` (float32, ``n_obs × out_dim``) and
+    ``uns[key_added]`` (the parameters).
     """
+    params = call_params(locals())
     check_adata(adata, need_vars=False)
-    net = image_encoder(encoder, weights_path)
     patches = get_patches(adata, patch_key)
-    if key_added is None:
-        key_added = (
-            f"X_he_{encoder if isinstance(encoder, str) else type(encoder).__name__.lower()}"
-        )
-    features = encode_patches(net, patches, batch_size=batch_size, device=device)
-    warn_if_exists(adata.obsm, key_added, "adata.obsm")
-    adata.obsm[key_added] = features
-    log_added(f"obsm['{key_added}']")
+    features = image_features(
+        patches, encoder, weights_path=weights_path, batch_size=batch_size, device=device
+    )
+    key_added = he_features_stem(encoder_name(encoder)) if key_added is None else key_added
+    adata = adata.copy() if copy else adata
+    write_result(adata, key_added, params, obsm={embedding_key(key_added): features})
+    return adata if copy else None

@@ -9,12 +9,18 @@ import scanpy as sc
 import scipy.sparse as sp
 from anndata import AnnData
 
-from .._settings import log_added, torch_threads_kept
-from .._validate import check_adata, check_counts, get_layer, warn_if_exists
+from .._constants import (
+    CELL_CONNECTIVITIES_KEY,
+    CELL_GRAPH_STEM,
+    SIZE_FACTORS_KEY,
+    neighbors_key,
+)
+from .._docs import d
+from .._settings import torch_threads_kept
+from .._validate import check_adata, check_counts, check_int, check_n_neighbors, get_layer, where
+from .._writer import call_params, write_result
 from ._cell_graph import knn_graph
 from ._transform import zscore
-
-SIZE_FACTOR_KEY = "size_factors"
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,7 @@ def scasdc_input(counts, n_top_genes: int = 2000) -> ScASDCInput:
     variable genes (scanpy's ``"seurat"`` flavour on log-normalised data) are kept when there
     are more.
     """
+    check_int(n_top_genes, "n_top_genes", min_value=2)
     counts = sp.csr_matrix(counts, dtype=np.float32)
     sf = size_factors(counts)
     expressed = np.flatnonzero(np.asarray(counts.sum(axis=0)).ravel() > 0)
@@ -84,6 +91,7 @@ def scasdc_input(counts, n_top_genes: int = 2000) -> ScASDCInput:
     return ScASDCInput(counts, sf, zscore(log_normalized(counts, sf)), genes)
 
 
+@d.dedent
 def scasdc_preprocess(
     adata: AnnData,
     *,
@@ -103,8 +111,7 @@ def scasdc_preprocess(
     ----------
     adata
         Cells × genes AnnData with raw counts in ``.X`` or ``layer``.
-    layer
-        Layer with the raw counts.
+    %(layer)s
     n_top_genes
         Highly variable genes kept (2,000).
     n_neighbors
@@ -119,28 +126,25 @@ def scasdc_preprocess(
     ``obsp["cell_connectivities"]`` and ``uns["cell_neighbors"]``; subsets the genes with
     ``subset=True``.
     """
+    params = call_params(locals())
     check_adata(adata)
+    check_int(n_top_genes, "n_top_genes", min_value=2)
+    check_n_neighbors(n_neighbors, adata.n_obs, "n_neighbors")
     counts = get_layer(adata, layer)
-    check_counts(counts, "`adata.X`" if layer is None else f"`adata.layers[{layer!r}]`")
+    check_counts(counts, where("adata", layer))
     prep = scasdc_input(counts, n_top_genes)
     graph = knn_graph(prep.scaled, n_neighbors, "ncos")
-    warn_if_exists(adata.obs, SIZE_FACTOR_KEY, "adata.obs")
-    warn_if_exists(adata.var, "highly_variable", "adata.var")
-    warn_if_exists(adata.obsp, "cell_connectivities", "adata.obsp")
-    adata.obs[SIZE_FACTOR_KEY] = prep.size_factors
     hvg = np.zeros(adata.n_vars, dtype=bool)
     hvg[prep.genes] = True
-    adata.var["highly_variable"] = hvg
-    adata.obsp["cell_connectivities"] = graph
-    adata.uns["cell_neighbors"] = {
-        "connectivities_key": "cell_connectivities",
-        "params": {"n_neighbors": n_neighbors, "metric": "ncos", "layer": layer},
-    }
+    write_result(
+        adata,
+        CELL_GRAPH_STEM,
+        params,
+        obs={SIZE_FACTORS_KEY: prep.size_factors},
+        var={"highly_variable": hvg},
+        obsp={CELL_CONNECTIVITIES_KEY: graph},
+        record={"connectivities_key": CELL_CONNECTIVITIES_KEY, "metric": "ncos"},
+        uns_key=neighbors_key(CELL_GRAPH_STEM),
+    )
     if subset:
         adata._inplace_subset_var(hvg)
-    log_added(
-        f"obs['{SIZE_FACTOR_KEY}']",
-        "var['highly_variable']",
-        "obsp['cell_connectivities']",
-        "uns['cell_neighbors']",
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import scanpy as sc
@@ -10,9 +10,34 @@ import scipy.sparse as sp
 from anndata import AnnData
 from sklearn.decomposition import PCA
 
-from .._settings import log_added, torch_threads_kept
-from .._validate import check_adata, check_counts, get_layer, warn_if_exists
+from .._constants import STMGAC_INPUT_STEM, embedding_key
+from .._docs import d
+from .._random import check_random_state
+from .._settings import torch_threads_kept
+from .._validate import (
+    check_adata,
+    check_choice,
+    check_counts,
+    check_int,
+    check_number,
+    get_layer,
+    where,
+)
+from .._writer import call_params, write_result
 from ._transform import zscore
+
+InputMode = Literal["pca", "scaled"]
+INPUT_MODES = get_args(InputMode)
+
+
+def _check_options(n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, random_state):
+    check_int(n_top_genes, "n_top_genes", min_value=2)
+    check_int(n_comps, "n_comps", min_value=1)
+    check_choice(mode, "mode", INPUT_MODES)
+    check_int(min_cells, "min_cells", min_value=0)
+    check_number(min_counts, "min_counts", min_value=0)
+    check_number(target_sum, "target_sum", min_value=0, min_inclusive=False)
+    check_random_state(random_state)
 
 
 def stmgac_input(
@@ -20,7 +45,7 @@ def stmgac_input(
     *,
     n_top_genes: int = 2000,
     n_comps: int = 200,
-    mode: Literal["pca", "scaled"] = "pca",
+    mode: InputMode = "pca",
     min_cells: int = 50,
     min_counts: int = 10,
     target_sum: float = 1e6,
@@ -33,6 +58,7 @@ def stmgac_input(
     -------
     The model input (n_spots × d) and the boolean mask of the genes it was built from.
     """
+    _check_options(n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, random_state)
     counts = sp.csr_matrix(counts, dtype=np.float32)
     n_obs = counts.shape[0]
     cells_per_gene = np.asarray((counts > 0).sum(axis=0)).ravel()
@@ -43,6 +69,8 @@ def stmgac_input(
             f"Only {int(gene_ok.sum())} genes are detected in ≥ {min_cells} spots with ≥ "
             f"{min_counts} counts; lower `min_cells`/`min_counts` or check the input counts."
         )
+    if n_obs < 3:
+        raise ValueError(f"The preprocessing needs at least 3 spots (got {n_obs}).")
     counts = counts[:, gene_ok]
     keep = np.arange(counts.shape[1])
     if n_top_genes < counts.shape[1]:
@@ -61,24 +89,25 @@ def stmgac_input(
     x = zscore(x)
     if mode == "scaled":
         return x, gene_ok
-    n_comps = min(n_comps, x.shape[0] - 1, x.shape[1] - 1)
+    n_comps = max(1, min(n_comps, x.shape[0] - 1, x.shape[1] - 1))
     z = PCA(n_components=n_comps, random_state=random_state).fit_transform(x)
     return z.astype(np.float32), gene_ok
 
 
+@d.dedent
 def stmgac_preprocess(
     adata: AnnData,
     *,
     layer: str | None = None,
     n_top_genes: int = 2000,
     n_comps: int = 200,
-    mode: Literal["pca", "scaled"] = "pca",
+    mode: InputMode = "pca",
     min_cells: int = 50,
     min_counts: int = 10,
     target_sum: float = 1e6,
     log1p: bool = False,
     random_state: int = 42,
-    key_added: str = "X_stmgac_input",
+    key_added: str = STMGAC_INPUT_STEM,
     copy: bool = False,
 ) -> AnnData | None:
     """STMGAC's preprocessing of raw counts, as the original code runs it.
@@ -92,8 +121,7 @@ def stmgac_preprocess(
     ----------
     adata
         Spots × genes AnnData with raw counts in ``.X`` or ``layers[layer]``.
-    layer
-        Layer holding the raw counts; ``None`` uses ``.X``.
+    %(layer)s
     n_top_genes
         Number of highly variable genes (2,000 for DLPFC in the paper, 3,000 elsewhere).
     n_comps
@@ -111,22 +139,20 @@ def stmgac_preprocess(
     random_state
         Seed of the PCA.
     key_added
-        ``obsm`` key of the result.
-    copy
-        Return a modified copy instead of writing into ``adata``.
+        Stem of the keys written (default ``"stmgac_input"``, read by
+        :meth:`stmin.model.STMGAC.setup_anndata`).
+    %(copy)s
 
     Returns
     -------
-    ``None``, or a copy with ``copy=True``. Writes ``obsm[key_added]`` (float32, spots × d) and
-    ``uns[key_added] = {"genes": [...], "params": {...}}``.
+    %(returns_copy)s Writes ``obsm[f"X_{key_added}"]`` (float32, spots × d) and
+    ``uns[key_added]`` (``params``, ``genes``: the genes the input was built from).
     """
+    params = call_params(locals())
     check_adata(adata)
-    if mode not in ("pca", "scaled"):
-        raise ValueError(f"`mode` must be 'pca' or 'scaled' (got {mode!r}).")
+    _check_options(n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, random_state)
     counts = get_layer(adata, layer)
-    where = "adata.X" if layer is None else f"adata.layers[{layer!r}]"
-    check_counts(counts, f"`{where}`")
-    adata = adata.copy() if copy else adata
+    check_counts(counts, where("adata", layer))
     x, genes = stmgac_input(
         counts,
         n_top_genes=n_top_genes,
@@ -138,21 +164,12 @@ def stmgac_preprocess(
         log1p=log1p,
         random_state=random_state,
     )
-    warn_if_exists(adata.obsm, key_added, "adata.obsm")
-    adata.obsm[key_added] = x
-    adata.uns[key_added] = {
-        "genes": adata.var_names[genes].tolist(),
-        "params": {
-            "layer": layer,
-            "n_top_genes": n_top_genes,
-            "n_comps": x.shape[1] if mode == "pca" else None,
-            "mode": mode,
-            "min_cells": min_cells,
-            "min_counts": min_counts,
-            "target_sum": target_sum,
-            "log1p": log1p,
-            "random_state": random_state,
-        },
-    }
-    log_added(f"obsm['{key_added}']", f"uns['{key_added}']")
+    adata = adata.copy() if copy else adata
+    write_result(
+        adata,
+        key_added,
+        params,
+        obsm={embedding_key(key_added): x},
+        record={"genes": adata.var_names[genes].tolist()},
+    )
     return adata if copy else None

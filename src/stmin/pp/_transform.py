@@ -1,8 +1,11 @@
-"""Column transforms shared by the methods' input pipelines."""
+"""Transforms shared by the methods' input pipelines and the plots that compare with them."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import torch
 
 
 def gene_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -20,3 +23,16 @@ def zscore(x: np.ndarray) -> np.ndarray:
     """Z-score the columns of ``x`` (see :func:`gene_moments`), as float32."""
     mean, std = gene_moments(x)
     return ((x - mean) / std).astype(np.float32)
+
+
+def expression_transform(
+    counts: torch.Tensor, target_sum: float = 1e4, log_base: float = 10.0
+) -> torch.Tensor:
+    """Panel-normalised log expression: ``log_base(1 + target_sum · counts / Σ_panel counts)``.
+
+    The library size is summed over the panel genes only, as mclSTExp's code does; spots with
+    no panel counts map to zeros.
+    """
+    total = counts.sum(-1, keepdim=True)
+    scaled = counts * (target_sum / total.clamp_min(1e-12))
+    return torch.log1p(scaled) / math.log(log_base)

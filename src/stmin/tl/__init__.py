@@ -1,6 +1,7 @@
 """Tools: one function per method, writing its results into the AnnData."""
 
-from ._domains import cluster_domains, cluster_embedding, refine_labels
+from .._cluster import cluster_embedding, refine_labels
+from ._domains import cluster_domains
 from ._he import predict_from_he
 from ._macd import macd_deconvolve
 from ._multilinear_logreg import multilinear_logreg

@@ -6,41 +6,27 @@ import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 from anndata import AnnData
 
-from .._settings import log_added, set_seed, torch_threads_kept
-from .._validate import check_adata, get_layer, warn_if_exists
-from ..pp._he import PATCHES_KEY, he_patches
-from ..pp._he_features import he_features
-from ..train import loss_history
-from ._record import method_record
+from .._constants import HE_PATCHES_KEY, SPATIAL_KEY, ToolKey, embedding_key, he_features_stem
+from .._docs import d
+from .._random import check_random_state, seeded
+from .._settings import logger, settings
+from .._validate import check_adata, check_choice, check_int, check_kwargs
+from .._writer import call_params, write_result
+from ..model import MclSTExp
+from ..model.mclstexp._model import DISTANCES, as_references, panel_genes
+from ..pp._he import cut_patches
+from ..pp._he_features import encoder_name, image_features
+from ..train import check_device_args, loss_history, train_targets
 
 METHODS = ("mclstexp",)
-_SECTION = "section"
-
-
-def _references(reference) -> list[AnnData]:
-    if isinstance(reference, AnnData):
-        refs = [reference]
-    elif isinstance(reference, Mapping):
-        refs = list(reference.values())
-    elif isinstance(reference, Sequence) and not isinstance(reference, str):
-        refs = list(reference)
-    else:
-        raise TypeError("`reference` must be an AnnData or a list (or dict) of AnnData.")
-    if not refs:
-        raise ValueError("`reference` is empty; pass at least one section with expression.")
-    for i, ref in enumerate(refs):
-        check_adata(ref, f"reference[{i}]", allow_view=True)
-    return refs
 
 
 def _image_id(adata: AnnData) -> set:
     """Library ids and image files of a section, to catch a query that is a reference."""
     ids = set()
-    for lib, entry in (adata.uns.get("spatial") or {}).items():
+    for lib, entry in (adata.uns.get(SPATIAL_KEY) or {}).items():
         ids.add(("library", lib))
         path = (entry.get("metadata") or {}).get("image_path") if isinstance(entry, dict) else None
         if path:
@@ -55,11 +41,11 @@ def _check_leak(query: AnnData, refs: list[AnnData]) -> None:
         if (
             not same
             and ref.n_obs == query.n_obs
-            and "spatial" in ref.obsm
-            and "spatial" in query.obsm
+            and SPATIAL_KEY in ref.obsm
+            and SPATIAL_KEY in query.obsm
         ):
             same = ref.obs_names.equals(query.obs_names) and np.array_equal(
-                np.asarray(ref.obsm["spatial"]), np.asarray(query.obsm["spatial"])
+                np.asarray(ref.obsm[SPATIAL_KEY]), np.asarray(query.obsm[SPATIAL_KEY])
             )
         if same:
             raise ValueError(
@@ -68,65 +54,37 @@ def _check_leak(query: AnnData, refs: list[AnnData]) -> None:
             )
 
 
-def _genes(query: AnnData, refs: list[AnnData], genes: Sequence[str] | None) -> list[str]:
-    shared = refs[0].var_names
-    for ref in refs[1:]:
-        shared = shared.intersection(ref.var_names, sort=False)
-    if genes is None:
-        genes = list(shared)
-    else:
-        genes = list(dict.fromkeys(genes))
-        missing = [g for g in genes if g not in shared]
-        if missing:
-            raise ValueError(
-                f"{len(missing)} of `genes` are not measured in every reference section "
-                f"(e.g. {missing[:5]}); drop them or pass `genes=None`."
-            )
-    if not genes:
-        raise ValueError("The reference sections share no genes.")
-    if query.n_vars and not query.var_names.isin(genes).any():
-        raise ValueError(
-            "The query and the reference share no genes (`adata.var_names` vs the reference "
-            "panel); check that both use the same gene identifiers (e.g. symbols)."
-        )
-    return genes
-
-
-def _ensure_features(adata: AnnData, image_key: str, encoder: str, weights_path, patch_key: str):
-    if image_key in adata.obsm:
-        return
-    if patch_key not in adata.obsm:
-        he_patches(adata, key_added=patch_key)
-    he_features(adata, encoder, weights_path=weights_path, patch_key=patch_key, key_added=image_key)
-
-
-def _training_data(
-    refs: list[AnnData], genes: list[str], layer: str | None, image_key: str, coord_keys
+def _with_image_input(
+    section: AnnData, name: str, image_key: str, encoder, weights_path, patch_key: str
 ) -> AnnData:
-    """One AnnData of the reference spots: panel counts, image input, coordinates, section."""
-    from ..model.mclstexp._model import array_coords, image_input
+    """``section`` itself when it holds ``obsm[image_key]``, else a stand-in with the features.
 
-    blocks, images, obs = [], [], []
-    for i, ref in enumerate(refs):
-        name = f"reference[{i}]"
-        counts = get_layer(ref, layer, name)[:, ref.var_names.get_indexer(genes)]
-        blocks.append(sp.csr_matrix(counts, dtype=np.float32))
-        images.append(image_input(ref, image_key, name))
-        keys = array_coords(ref, coord_keys, name)
-        frame = pd.DataFrame(
-            {"array_x": ref.obs[keys[0]].to_numpy(), "array_y": ref.obs[keys[1]].to_numpy()},
-            index=[f"{i}:{o}" for o in ref.obs_names],
-        )
-        frame[_SECTION] = str(i)
-        obs.append(frame)
-    shapes = {im.shape[1:] for im in images}
-    if len(shapes) > 1:
-        raise ValueError(f"The references' `obsm[{image_key!r}]` differ in shape: {shapes}.")
-    train = AnnData(sp.vstack(blocks).tocsr(), obs=pd.concat(obs), var=pd.DataFrame(index=genes))
-    train.obsm[image_key] = np.concatenate(images)
-    return train
+    The stand-in shares the section's data and adds the image features computed here, so the
+    section itself is not changed.
+    """
+    if image_key in section.obsm:
+        return section
+    if patch_key in section.obsm:
+        patches = np.asarray(section.obsm[patch_key])
+    else:
+        patches, _, _ = cut_patches(section)
+    logger.info(
+        f"computing `{image_key}` of {name} ({section.n_obs} spots); store it with "
+        "`sm.pp.he_patches` and `sm.pp.he_features` to reuse it across calls"
+    )
+    stand_in = AnnData(
+        X=section.X,
+        obs=section.obs,
+        var=section.var,
+        layers=dict(section.layers),
+        obsm={SPATIAL_KEY: section.obsm[SPATIAL_KEY]} if SPATIAL_KEY in section.obsm else None,
+        uns={SPATIAL_KEY: section.uns[SPATIAL_KEY]} if SPATIAL_KEY in section.uns else None,
+    )
+    stand_in.obsm[image_key] = image_features(patches, encoder, weights_path=weights_path)
+    return stand_in
 
 
+@d.dedent
 def predict_from_he(
     adata: AnnData,
     reference: AnnData | Sequence[AnnData] | Mapping[str, AnnData],
@@ -136,7 +94,7 @@ def predict_from_he(
     image_key: str | None = None,
     encoder: str = "stats",
     weights_path: str | os.PathLike | None = None,
-    patch_key: str = PATCHES_KEY,
+    patch_key: str = HE_PATCHES_KEY,
     layer: str | None = None,
     array_coords_keys: Sequence[str] | None = None,
     top_k: int = 200,
@@ -145,7 +103,7 @@ def predict_from_he(
     accelerator: str = "auto",
     devices: int | list[int] | str = "auto",
     random_state: int | None = 0,
-    key_added: str = "he_pred",
+    key_added: str = ToolKey.PREDICT_FROM_HE,
     model_kwargs: dict | None = None,
     train_kwargs: dict | None = None,
     copy: bool = False,
@@ -158,98 +116,108 @@ def predict_from_he(
         The query section: spots with coordinates and the H&E image (or image features already
         in ``obsm[image_key]``). Its own expression, if any, is never used.
     reference
-        One or several sections with raw counts, array coordinates and images.
+        One or several sections with raw counts, array coordinates and images. They are not
+        changed.
     method
         ``"mclstexp"`` (:class:`stmin.model.MclSTExp`).
     genes
         Genes to predict (e.g. the 785-gene HER2+ panel); default: all genes shared by the
         references. Library sizes are taken over this panel.
     image_key
-        ``obsm`` key of the image input of every section. Default ``"X_he_<encoder>"``, computed
-        with :func:`stmin.pp.he_features` (cutting patches with :func:`stmin.pp.he_patches`
-        first) where missing; they are written into each section's ``obsm`` (query and
-        references), so later calls reuse them. Features from any model can be stored there instead; a key holding
-        ``uint8`` patches trains the image ``encoder`` end to end (use a GPU).
+        ``obsm`` key of the image input of every section. Default ``"X_he_<encoder>"``; where a
+        section lacks it, the features are computed for this call (from ``obsm[patch_key]`` or
+        patches cut from the image) and not stored: run :func:`stmin.pp.he_patches` and
+        :func:`stmin.pp.he_features` first to reuse them. Features from any model can be
+        stored there instead; a key holding ``uint8`` patches trains the image ``encoder`` end
+        to end (use a GPU).
     encoder
         Image encoder for the features: ``"stats"`` (the offline default; no weights) or
         ``"densenet121"`` (random initialisation unless ``weights_path``).
     weights_path
         DenseNet-121 state dict (torchvision layout).
     patch_key
-        ``obsm`` key of the patches.
-    layer
-        Layer of the references' raw counts (``None``: ``.X``).
+        ``obsm`` key of patches to encode where features are missing.
+    %(layer)s
+        Of the references.
     array_coords_keys
         The two ``obs`` columns with the references' grid positions (found automatically for
         ``array_x``/``array_y`` and ``array_row``/``array_col``).
     top_k, distance
-        Retrieval settings (see :meth:`stmin.model.MclSTExp.predict`).
-    max_epochs
-        Training epochs (90).
-    accelerator, devices
-        Passed to Lightning.
-    random_state
-        Seed (stored in ``uns``).
-    key_added
-        Writes ``obsm[key_added]`` (DataFrame, query spots × genes, in the model's
-        ``log10(1 + 1e4 · counts / panel total)`` space) and ``uns[key_added]`` (parameters,
-        genes, ``history``: the training loss per epoch).
-    model_kwargs, train_kwargs
-        Further arguments of :class:`~stmin.model.MclSTExp` and its ``train``.
-    copy
-        Return a copy instead of writing into ``adata``.
+        Retrieval settings (see :meth:`stmin.model.MclSTExp.get_expression`).
+    %(max_epochs)s
+    %(accelerator)s
+    %(random_state)s
+    %(key_added)s
+    %(model_kwargs)s
+        :class:`stmin.model.MclSTExp`, e.g. ``n_layers``.
+    %(train_kwargs)s
+    %(copy)s
 
     Returns
     -------
-    ``None``, or the annotated copy when ``copy=True``.
-    """
-    from ..model import MclSTExp
+    %(returns_copy)s Writes
 
-    if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}; choose one of {METHODS}.")
-    check_adata(adata, need_vars=False)
-    adata = adata.copy() if copy else adata
-    refs = _references(reference)
+    - ``obsm[key_added]``: DataFrame, query spots × genes, in the model's
+      ``log_base(1 + target_sum · counts / panel total)`` space;
+    - ``uns[key_added]``: ``params``, ``stmin_version``, ``genes``, ``n_reference_spots``,
+      ``expression_space`` (``target_sum``, ``log_base``) and the per-epoch ``history``.
+    """
+    params = call_params(locals())
+    check_choice(method, "method", METHODS)
+    check_adata(adata, need_vars=False, unique_vars=True)
+    refs = as_references(reference)
     _check_leak(adata, refs)
-    genes = _genes(adata, refs, genes)
-    image_key = image_key or f"X_he_{encoder}"
-    for section in [*refs, adata]:
-        _ensure_features(section, image_key, encoder, weights_path, patch_key)
-    train = _training_data(refs, genes, layer, image_key, array_coords_keys)
-    set_seed(random_state)
-    with torch_threads_kept():
-        MclSTExp.setup_anndata(train, image_key=image_key)
-        model_kwargs = {"encoder": encoder, "weights_path": weights_path, **(model_kwargs or {})}
-        model = MclSTExp(train, **model_kwargs)
-        model.train(
-            max_epochs=max_epochs,
-            accelerator=accelerator,
-            devices=devices,
-            **(train_kwargs or {}),
+    genes = panel_genes(refs, genes)
+    if adata.n_vars and not adata.var_names.isin(genes).any():
+        raise ValueError(
+            "The query and the reference share no genes (`adata.var_names` vs the reference "
+            "panel); check that both use the same gene identifiers (e.g. symbols)."
         )
-        pred = model.predict(adata, top_k=top_k, distance=distance)
-    warn_if_exists(adata.obsm, key_added, "adata.obsm")
-    adata.obsm[key_added] = pred
-    params = {
-        "method": method,
-        "image_key": image_key,
-        "encoder": encoder,
-        "top_k": top_k,
-        "distance": distance,
-        "max_epochs": max_epochs,
-        "random_state": random_state,
-        "n_reference_sections": len(refs),
-        "weights_path": None if weights_path is None else str(weights_path),
-        "model_kwargs": {
-            k: v for k, v in model_kwargs.items() if isinstance(v, int | float | str | bool)
-        },
-    }
-    adata.uns[key_added] = method_record(
-        params,
-        genes=list(genes),
-        n_reference_spots=int(train.n_obs),
-        space="log10(1 + 1e4 * counts / panel total)",
-        history=loss_history(model.history),
+    check_int(top_k, "top_k", min_value=1)
+    check_choice(distance, "distance", DISTANCES)
+    check_int(max_epochs, "max_epochs", min_value=1)
+    random_state = check_random_state(random_state)
+    check_device_args(accelerator, devices)
+    model_kwargs = check_kwargs(
+        model_kwargs, "model_kwargs", MclSTExp.__init__, reserved=("adata",)
     )
-    log_added(f"obsm['{key_added}']", f"uns['{key_added}']")
+    train_kwargs = check_kwargs(
+        train_kwargs,
+        "train_kwargs",
+        *train_targets(MclSTExp),
+        reserved=("max_epochs", "accelerator", "devices"),
+    )
+    image_key = image_key or embedding_key(he_features_stem(encoder_name(encoder)))
+    with settings.threads():
+        refs = [
+            _with_image_input(ref, f"reference[{i}]", image_key, encoder, weights_path, patch_key)
+            for i, ref in enumerate(refs)
+        ]
+        query = _with_image_input(adata, "adata", image_key, encoder, weights_path, patch_key)
+    model_kwargs = {"encoder": encoder, "weights_path": weights_path, **model_kwargs}
+    with seeded(random_state), settings.threads():
+        model = MclSTExp.from_references(
+            refs,
+            genes,
+            image_key=image_key,
+            layer=layer,
+            array_coords_keys=array_coords_keys,
+            **model_kwargs,
+        )
+        model.train(max_epochs=max_epochs, accelerator=accelerator, devices=devices, **train_kwargs)
+        pred = model.get_expression(query, top_k=top_k, distance=distance)
+
+    adata = adata.copy() if copy else adata
+    write_result(
+        adata,
+        key_added,
+        params,
+        obsm={key_added: pred},
+        record={
+            "genes": list(genes),
+            "n_reference_spots": int(model.adata.n_obs),
+            "expression_space": model.expression_space,
+            "history": loss_history(model.history),
+        },
+    )
     return adata if copy else None

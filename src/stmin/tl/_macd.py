@@ -7,12 +7,18 @@ from typing import Literal
 import numpy as np
 from anndata import AnnData
 
-from .._settings import log_added, set_seed
-from .._validate import check_adata, get_layer, warn_if_exists
-from ..train import loss_history
-from ._record import method_record
+from .._constants import PSEUDO_SPOTS_KEY, ToolKey
+from .._docs import d
+from .._random import check_random_state, seeded
+from .._settings import settings
+from .._validate import check_adata, check_choice, check_int, check_kwargs, get_layer, get_obs
+from .._writer import call_params, write_result
+from ..model import MACD
+from ..model.macd._model import ADVERSARIAL, DOMAINS
+from ..train import check_device_args, loss_history, train_targets
 
 
+@d.dedent
 def macd_deconvolve(
     adata_st: AnnData,
     adata_sc: AnnData,
@@ -27,7 +33,7 @@ def macd_deconvolve(
     batch_size: int = 2048,
     mask_domain: Literal["real", "simulated"] = "real",
     adversarial: Literal["grl", "released", "none"] = "grl",
-    key_added: str = "macd",
+    key_added: str = ToolKey.MACD_DECONVOLVE,
     accelerator: str = "auto",
     devices: int | list[int] | str = "auto",
     random_state: int | None = 0,
@@ -47,11 +53,12 @@ def macd_deconvolve(
         Spots × genes, raw counts in ``.X`` (or ``layers[layer]``).
     adata_sc
         Annotated reference cells × genes, raw counts in ``.X`` (or
-        ``layers[reference_layer]``); every cell type needs at least two cells.
+        ``layers[reference_layer]``); every cell type needs at least two cells. It is not
+        changed.
     labels_key
         ``adata_sc.obs`` column of cell types.
     layer, reference_layer
-        Count layers of ``adata_st`` and ``adata_sc``.
+        Count layers of ``adata_st`` and ``adata_sc`` (``None``: ``.X``).
     genes
         Input genes instead of the markers.
     n_top_markers
@@ -62,83 +69,95 @@ def macd_deconvolve(
         Training epochs (200) and mini-batch size (2,048).
     mask_domain, adversarial
         See :class:`stmin.model.MACD`.
-    key_added
-        ``obsm[f"{key_added}_proportions"]`` and ``uns[key_added]`` are written.
-    accelerator, devices
-        Passed to Lightning (``"cpu"``, ``"gpu"``, ``"auto"``).
-    random_state
-        Seed of the simulation and the training; ``None`` leaves the generators alone.
-    model_kwargs, train_kwargs
-        Further arguments of :class:`stmin.model.MACD` and :meth:`stmin.model.MACD.train`
-        (e.g. ``enable_progress_bar=False``).
+    %(key_added)s
+    %(accelerator)s
+    %(random_state)s
+    %(model_kwargs)s
+        :class:`stmin.model.MACD`, e.g. ``n_hidden``.
+    %(train_kwargs)s
     copy
-        Return a modified copy instead of writing into ``adata_st``.
+        Return a modified copy of ``adata_st`` instead of writing into it.
 
     Returns
     -------
-    ``None``, or a copy with ``copy=True``. Writes
+    ``None``, or the modified copy of ``adata_st`` with ``copy=True``. Writes
 
-    - ``obsm[f"{key_added}_proportions"]``: DataFrame, spots × cell types in sorted order, rows
-      summing to 1, for every spot; spots without counts over the input genes get
-      ``1 / n_types`` everywhere (with a warning);
-    - ``uns[key_added]``: ``cell_types``, ``genes``, ``params``, ``simulation`` (the
-      pseudo-spot parameters), ``n_empty_spots``, ``stmin_version`` and the per-epoch
+    - ``obsm[key_added]``: DataFrame, spots × cell types in sorted order, rows summing to 1,
+      for every spot; spots without counts over the input genes get ``1 / n_types``
+      everywhere (with a warning);
+    - ``uns[key_added]``: ``params``, ``stmin_version``, ``cell_types``, ``genes``,
+      ``simulation`` (the pseudo-spot parameters), ``n_empty_spots`` and the per-epoch
       ``history`` of the losses.
     """
-    from ..model import MACD
+    params = call_params(locals())
+    check_adata(adata_st, "adata_st", unique_vars=True)
+    check_adata(adata_sc, "adata_sc", allow_view=True, unique_vars=True)
+    get_obs(adata_sc, labels_key, "adata_sc", "column of cell-type labels as `labels_key=`")
+    get_layer(adata_st, layer, "adata_st")
+    get_layer(adata_sc, reference_layer, "adata_sc")
+    check_int(n_top_markers, "n_top_markers", min_value=1)
+    check_int(n_spots, "n_spots", min_value=2)
+    check_int(max_epochs, "max_epochs", min_value=1)
+    check_int(batch_size, "batch_size", min_value=1)
+    check_choice(mask_domain, "mask_domain", DOMAINS)
+    check_choice(adversarial, "adversarial", ADVERSARIAL)
+    random_state = check_random_state(random_state)
+    check_device_args(accelerator, devices)
+    model_kwargs = check_kwargs(
+        model_kwargs,
+        "model_kwargs",
+        MACD.__init__,
+        reserved=("adata", "mask_domain", "adversarial"),
+    )
+    train_kwargs = check_kwargs(
+        train_kwargs,
+        "train_kwargs",
+        *train_targets(MACD),
+        reserved=("max_epochs", "batch_size", "accelerator", "devices"),
+    )
 
-    check_adata(adata_st, "adata_st")
-    set_seed(random_state)
-    model = MACD.from_reference(
-        adata_st,
-        adata_sc,
-        labels_key,
-        layer=layer,
-        reference_layer=reference_layer,
-        genes=genes,
-        n_top_markers=n_top_markers,
-        n_spots=n_spots,
-        random_state=random_state,
-        mask_domain=mask_domain,
-        adversarial=adversarial,
-        **(model_kwargs or {}),
-    )
-    set_seed(random_state)
-    model.train(
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        accelerator=accelerator,
-        devices=devices,
-        **(train_kwargs or {}),
-    )
-    props = model.get_proportions(adata_st, layer=layer)
+    # seeded twice, so that training draws the same numbers whatever the simulation drew
+    with seeded(random_state), settings.threads():
+        model = MACD.from_reference(
+            adata_st,
+            adata_sc,
+            labels_key,
+            layer=layer,
+            reference_layer=reference_layer,
+            genes=genes,
+            n_top_markers=n_top_markers,
+            n_spots=n_spots,
+            random_state=random_state,
+            mask_domain=mask_domain,
+            adversarial=adversarial,
+            **model_kwargs,
+        )
+    with seeded(random_state), settings.threads():
+        model.train(
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            accelerator=accelerator,
+            devices=devices,
+            **train_kwargs,
+        )
+        props = model.get_proportions(adata_st, layer=layer)
     counts = get_layer(adata_st, layer, "adata_st")
     counts = counts[:, adata_st.var_names.get_indexer(model.adata.var_names)]
     n_empty = int((np.asarray(counts.sum(1)).ravel() == 0).sum())
 
     adata_st = adata_st.copy() if copy else adata_st
-    obsm_key = f"{key_added}_proportions"
-    warn_if_exists(adata_st.obsm, obsm_key, "adata_st.obsm")
-    adata_st.obsm[obsm_key] = props
-    adata_st.uns[key_added] = method_record(
-        {
-            "labels_key": labels_key,
-            "layer": layer,
-            "reference_layer": reference_layer,
-            "n_top_markers": n_top_markers,
-            "n_spots": n_spots,
-            "max_epochs": max_epochs,
-            "batch_size": batch_size,
-            "mask_domain": mask_domain,
-            "adversarial": adversarial,
-            "random_state": random_state,
-            "model_kwargs": dict(model_kwargs or {}),
+    write_result(
+        adata_st,
+        key_added,
+        params,
+        obsm={key_added: props},
+        record={
+            "cell_types": list(model.cell_types),
+            "genes": list(model.adata.var_names),
+            "simulation": dict(model.adata.uns[PSEUDO_SPOTS_KEY]),
+            "n_empty_spots": n_empty,
+            "history": loss_history(model.history),
         },
-        cell_types=list(model.cell_types),
-        genes=list(model.adata.var_names),
-        simulation=dict(model.adata.uns["macd_simulation"]),
-        n_empty_spots=n_empty,
-        history=loss_history(model.history),
+        name="adata_st",
     )
-    log_added(f"obsm['{obsm_key}']", f"uns['{key_added}']")
     return adata_st if copy else None

@@ -9,13 +9,15 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from .._constants import ToolKey
+from .._docs import d
 from .._settings import logger
 from .._validate import check_adata
+from .._writer import call_params, write_result
 from ..sparse._mslr import multilinear_logreg as _mslr_core
-from ._record import method_record
-from ._sparse_io import write_sparse_result
 
 
+@d.dedent
 def multilinear_logreg(
     adata: AnnData,
     label_key: str,
@@ -28,7 +30,7 @@ def multilinear_logreg(
     gene_mode: int | str | None = "auto",
     max_iter: int = 2000,
     tol: float = 1e-5,
-    key_added: str = "mslr",
+    key_added: str = ToolKey.MULTILINEAR_LOGREG,
     random_state: int | None = 0,
     copy: bool = False,
     **kwargs,
@@ -50,7 +52,7 @@ def multilinear_logreg(
         ``adata.obsm`` key holding an ``(n_obs, d_1, …, d_N)`` array (``N ≥ 1``; a 2-D array is
         ordinary ℓ0 logistic regression).
     n_nonzero
-        Nonzeros per mode: int, fraction of ``d_n`` or one value per mode (default 35%).
+        Nonzeros per mode: int, fraction of ``d_n`` or one value per mode (default 35 %%).
     lam
         Ridge weight per mode (0.002 as in the paper).
     solver
@@ -63,10 +65,8 @@ def multilinear_logreg(
         (none if zero or several modes match); an int picks one; ``None`` disables it.
     max_iter, tol, random_state
         Passed to :func:`stmin.sparse.multilinear_logreg`.
-    key_added
-        Stem of the output keys.
-    copy
-        Return a modified copy instead of writing into ``adata``.
+    %(key_added)s
+    %(copy)s
     **kwargs
         Further arguments of :func:`stmin.sparse.multilinear_logreg` (``step_factor``,
         ``momentum``, ``fit_intercept``).
@@ -80,8 +80,8 @@ def multilinear_logreg(
     - ``uns[key_added]``: ``params``, ``w`` (mode name → weights), ``intercept``, ``classes``,
       ``n_nonzero``, ``objective`` (history), ``n_iter``, ``converged``, ``gene_mode``.
     """
+    params = call_params(locals())
     check_adata(adata)
-    adata = adata.copy() if copy else adata
     if label_key not in adata.obs:
         raise KeyError(
             f"`adata.obs[{label_key!r}]` not found; pass the obs column holding the two classes."
@@ -145,37 +145,25 @@ def multilinear_logreg(
             f"multilinear_logreg stopped at max_iter={max_iter} before |ΔF| < {tol}; "
             "raise `max_iter` if needed."
         )
-    params = {
-        "label_key": label_key,
-        "tensor_key": tensor_key,
-        "n_nonzero": list(res.n_nonzero),
-        "lam": list(lam) if np.ndim(lam) else float(lam),
-        "solver": solver,
-        "mode_names": mode_names,
-        "max_iter": int(max_iter),
-        "tol": float(tol),
-        "random_state": random_state,
-    }
-    params = {k: v for k, v in params.items() if v is not None}
-    record = method_record(
-        params,
-        w={name: np.asarray(v) for name, v in zip(mode_names, res.w, strict=True)},
-        intercept=float(res.intercept),
-        classes=[str(c) for c in res.classes],
-        n_nonzero=list(res.n_nonzero),
-        objective=np.asarray(res.objective, dtype=np.float64),
-        n_iter=int(res.n_iter),
-        converged=bool(res.converged),
-        gene_mode=-1 if gene_mode is None else int(gene_mode),
-    )
     var = None
     if gene_mode is not None:
         var = {f"{key_added}_coef": pd.Series(res.w[gene_mode], index=adata.var_names)}
-    write_sparse_result(
+    adata = adata.copy() if copy else adata
+    write_result(
         adata,
         key_added,
+        params,
         obs={f"{key_added}_proba": pd.Series(res.proba, index=adata.obs_names)},
         var=var,
-        record=record,
+        record={
+            "w": {name: np.asarray(v) for name, v in zip(mode_names, res.w, strict=True)},
+            "intercept": float(res.intercept),
+            "classes": [str(c) for c in res.classes],
+            "n_nonzero": list(res.n_nonzero),
+            "objective": np.asarray(res.objective, dtype=np.float64),
+            "n_iter": int(res.n_iter),
+            "converged": bool(res.converged),
+            "gene_mode": -1 if gene_mode is None else int(gene_mode),
+        },
     )
     return adata if copy else None

@@ -11,11 +11,12 @@ from anndata import AnnData
 from scipy.special import expit
 from sklearn.metrics import roc_auc_score
 
-from .._validate import check_adata
+from .._constants import ToolKey
+from .._docs import d
+from .._validate import check_adata, check_choice, get_matrix
+from .._writer import call_params, write_result
 from ..sparse._logreg import PENALTIES, network_from_correlation
 from ..sparse._logreg import network_logreg as _fit
-from ._record import method_record
-from ._sparse_io import sparse_input, write_sparse_result
 
 
 def _binary_target(
@@ -90,6 +91,7 @@ def _network_from_table(table: pd.DataFrame, var_names: pd.Index) -> sp.csr_matr
     return adj.maximum(adj.T).tocsr()
 
 
+@d.dedent
 def network_logreg(
     adata: AnnData,
     label_key: str,
@@ -108,7 +110,7 @@ def network_logreg(
     irls: Literal["exact", "bound"] = "exact",
     max_iter: int = 100,
     tol: float = 1e-5,
-    key_added: str = "netlr",
+    key_added: str = ToolKey.NETWORK_LOGREG,
     copy: bool = False,
 ) -> AnnData | None:
     """Select marker genes with (absolute-)network-regularised sparse logistic regression.
@@ -149,10 +151,8 @@ def network_logreg(
     standardize
         Centre and scale every gene on the fitted observations (coefficients are then per
         standard deviation and comparable across genes).
-    key_added
-        Stem of the keys written.
-    copy
-        Return a modified copy instead of writing into ``adata``.
+    %(key_added)s
+    %(copy)s
 
     Returns
     -------
@@ -167,19 +167,18 @@ def network_logreg(
       ``n_obs_fit`` and the ``center``/``scale`` used;
     - ``adata.varp[f"{key_added}_network"]`` when the network was built here.
     """
+    params = call_params(locals())
     check_adata(adata)
-    if penalty not in PENALTIES:
-        raise ValueError(f"`penalty` must be one of {PENALTIES}, got {penalty!r}.")
+    check_choice(penalty, "penalty", PENALTIES)
     if network_key is not None and network is not None:
         raise ValueError("pass either `network_key=` or `network=`, not both.")
-    adata = adata.copy() if copy else adata
     mask, y, (pos_name, neg_name) = _binary_target(adata, label_key, groups, positive)
     if np.unique(y).size != 2:
         raise ValueError(
             f"the labels of `adata.obs[{label_key!r}]` used hold one class only ({pos_name!r} "
             f"vs {neg_name!r}); both classes need observations."
         )
-    X = sparse_input(adata, layer)
+    X = get_matrix(adata, layer)
     X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     X = X.astype(np.float64, copy=False)
     Xfit = X[mask]
@@ -221,51 +220,29 @@ def network_logreg(
     )
     proba = expit(((X - center) / scale) @ res.coef + res.intercept)
     train_auc = float(roc_auc_score(y, proba[mask]))
-    params = {
-        "label_key": label_key,
-        "groups": list(groups) if groups is not None else None,
-        "positive": positive,
-        "network_key": network_key if built_key is None else built_key,
-        "penalty": penalty,
-        "lam": lam,
-        "eta": eta,
-        "laplacian": laplacian,
-        "n_neighbors": n_neighbors,
-        "layer": layer,
-        "standardize": standardize,
-        "irls": irls,
-        "max_iter": max_iter,
-        "tol": tol,
-    }
-    params = {k: v for k, v in params.items() if v is not None}
-    record = method_record(
-        params,
-        intercept=res.intercept,
-        positive=pos_name,
-        negative=neg_name,
-        lam=res.lam,
-        eta=res.eta,
-        objective=[float(f) for f in res.objective],
-        n_iter=res.n_iter,
-        converged=res.converged,
-        n_selected=int(np.count_nonzero(res.coef)),
-        train_auc=train_auc,
-        n_obs_fit=int(mask.sum()),
-        center=center,
-        scale=scale,
-    )
-    if built_key is not None:
-        from .._settings import log_added
-        from .._validate import warn_if_exists
-
-        warn_if_exists(adata.varp, built_key, "adata.varp")
-        adata.varp[built_key] = sp.csr_matrix(adj)
-        log_added(f"varp['{built_key}']")
-    write_sparse_result(
+    adata = adata.copy() if copy else adata
+    write_result(
         adata,
         key_added,
+        params,
         var={f"{key_added}_coef": res.coef, f"{key_added}_selected": res.coef != 0},
         obs={f"{key_added}_proba": proba},
-        record=record,
+        varp={built_key: sp.csr_matrix(adj)} if built_key is not None else None,
+        record={
+            "network_key": network_key if built_key is None else built_key,
+            "intercept": res.intercept,
+            "positive": pos_name,
+            "negative": neg_name,
+            "lam": res.lam,
+            "eta": res.eta,
+            "objective": [float(f) for f in res.objective],
+            "n_iter": res.n_iter,
+            "converged": res.converged,
+            "n_selected": int(np.count_nonzero(res.coef)),
+            "train_auc": train_auc,
+            "n_obs_fit": int(mask.sum()),
+            "center": center,
+            "scale": scale,
+        },
     )
     return adata if copy else None

@@ -7,13 +7,25 @@ import pandas as pd
 from anndata import AnnData
 from sklearn.decomposition import PCA
 
-from .._knn import leiden_codes, scanpy_neighbors
-from .._settings import logger, set_seed
-from .._validate import check_adata, check_counts, check_n_clusters, get_layer
+from .._cluster import leiden_codes, scanpy_neighbors
+from .._constants import CELL_CONNECTIVITIES_KEY, SIZE_FACTORS_KEY, ToolKey, embedding_key
+from .._docs import d
+from .._random import check_random_state, seeded
+from .._settings import logger, settings
+from .._validate import (
+    check_adata,
+    check_counts,
+    check_int,
+    check_kwargs,
+    check_n_clusters,
+    get_layer,
+    where,
+)
+from .._writer import call_params, write_result
+from ..model import ScASDC
 from ..pp._cell_graph import knn_graph
-from ..pp._scasdc import SIZE_FACTOR_KEY, scasdc_input
-from ..train import loss_history
-from ._record import method_record, write_domains
+from ..pp._scasdc import scasdc_input
+from ..train import check_device_args, loss_history, train_targets
 
 
 def _leiden_k(scaled: np.ndarray, random_state: int) -> int:
@@ -24,6 +36,7 @@ def _leiden_k(scaled: np.ndarray, random_state: int) -> int:
     return int(np.unique(leiden_codes(tmp, 1.0, random_state)).size)
 
 
+@d.dedent
 def scasdc_cluster(
     adata: AnnData,
     n_clusters: int | None = None,
@@ -31,7 +44,7 @@ def scasdc_cluster(
     layer: str | None = None,
     n_top_genes: int = 2000,
     n_neighbors: int = 10,
-    key_added: str = "scasdc",
+    key_added: str = ToolKey.SCASDC_CLUSTER,
     max_epochs: int = 200,
     pretrain_epochs: int = 30,
     accelerator: str = "auto",
@@ -55,91 +68,92 @@ def scasdc_cluster(
         Number of clusters. ``None``: the number of Leiden clusters at resolution 1 on the
         15-nearest-neighbour graph of 50 principal components of the preprocessed data
         (scanpy's default workflow).
-    layer
-        Layer with the raw counts; ``None`` uses ``.X``.
+    %(layer)s
     n_top_genes
         Highly variable genes used (2,000).
     n_neighbors
         Neighbours per cell in the cell graph (10).
-    key_added
-        Stem of the keys written.
+    %(key_added)s
     max_epochs, pretrain_epochs
         Joint epochs (200) and autoencoder pretraining epochs (30).
-    accelerator, devices
-        Passed to Lightning: ``"cpu"``, ``"gpu"``, ``"auto"``; device ids.
-    random_state
-        Seed of everything (``scvi.settings.seed``); ``None`` leaves the generators alone.
-    model_kwargs
-        Further arguments of :class:`stmin.model.ScASDC` (e.g. ``n_hidden``, ``attention``).
-    train_kwargs
-        Further arguments of :meth:`stmin.model.ScASDC.train` (e.g. ``lr``,
-        ``enable_progress_bar``).
-    copy
-        Return a modified copy instead of writing into ``adata``.
+    %(accelerator)s
+    %(random_state)s
+    %(model_kwargs)s
+        :class:`stmin.model.ScASDC`, e.g. ``n_hidden``, ``attention``.
+    %(train_kwargs)s
+    %(copy)s
 
     Returns
     -------
-    ``None``, or a copy with ``copy=True``. Writes
+    %(returns_copy)s Writes
 
     - ``obsm[f"X_{key_added}"]``: the autoencoder embedding (n_obs × 10),
     - ``obsm[f"{key_added}_proba"]``: the cluster probabilities of the GCN branch,
     - ``obs[key_added]``: cluster labels (categorical),
-    - ``uns[key_added]``: ``params``, ``stmin_version``, ``n_clusters`` and the per-epoch
-      ``history`` of the losses (``pretrain_history`` for the first stage).
+    - ``uns[key_added]``: ``params``, ``stmin_version``, ``n_clusters``, ``n_genes`` and the
+      per-epoch ``history`` of the losses (``pretrain_history`` for the first stage).
     """
-    from ..model import ScASDC
-
+    params = call_params(locals())
     check_adata(adata)
     counts = get_layer(adata, layer)
-    check_counts(counts, "`adata.X`" if layer is None else f"`adata.layers[{layer!r}]`")
+    check_counts(counts, where("adata", layer))
     if n_clusters is not None:
         n_clusters = check_n_clusters(n_clusters, adata.n_obs)
-    prep = scasdc_input(counts, n_top_genes)
+    check_int(n_top_genes, "n_top_genes", min_value=2)
+    check_int(n_neighbors, "n_neighbors", min_value=1, max_value=adata.n_obs - 1)
+    check_int(max_epochs, "max_epochs", min_value=1)
+    check_int(pretrain_epochs, "pretrain_epochs", min_value=0)
+    random_state = check_random_state(random_state)
+    check_device_args(accelerator, devices)
+    model_kwargs = check_kwargs(
+        model_kwargs, "model_kwargs", ScASDC.__init__, reserved=("adata", "n_clusters")
+    )
+    train_kwargs = check_kwargs(
+        train_kwargs,
+        "train_kwargs",
+        *train_targets(ScASDC),
+        reserved=("max_epochs", "pretrain_epochs", "accelerator", "devices", "random_state"),
+    )
     seed = 0 if random_state is None else random_state
-    if n_clusters is None:
-        n_clusters = check_n_clusters(_leiden_k(prep.scaled, seed), adata.n_obs)
-        logger.info(f"scasdc_cluster: {n_clusters} clusters chosen by Leiden (resolution 1).")
 
-    # train on a private AnnData so that the user's object only receives the results
-    work = AnnData(
-        X=prep.counts,
-        obs=pd.DataFrame({SIZE_FACTOR_KEY: prep.size_factors}, index=adata.obs_names.copy()),
-        obsp={"cell_connectivities": knn_graph(prep.scaled, n_neighbors, "ncos")},
-    )
-    set_seed(random_state)
-    ScASDC.setup_anndata(work)
-    model = ScASDC(work, n_clusters=n_clusters, **(model_kwargs or {}))
-    model.train(
-        max_epochs=max_epochs,
-        pretrain_epochs=pretrain_epochs,
-        accelerator=accelerator,
-        devices=devices,
-        random_state=seed,
-        **(train_kwargs or {}),
-    )
-    z = model.get_latent_representation()
-    proba = model.predict(soft=True)
+    with seeded(random_state), settings.threads():
+        prep = scasdc_input(counts, n_top_genes)
+        if n_clusters is None:
+            n_clusters = check_n_clusters(_leiden_k(prep.scaled, seed), adata.n_obs)
+            logger.info(f"scasdc_cluster: {n_clusters} clusters chosen by Leiden (resolution 1).")
+        work = AnnData(
+            X=prep.counts,
+            obs=pd.DataFrame({SIZE_FACTORS_KEY: prep.size_factors}, index=adata.obs_names.copy()),
+            obsp={CELL_CONNECTIVITIES_KEY: knn_graph(prep.scaled, n_neighbors, "ncos")},
+        )
+        ScASDC.setup_anndata(work)
+        model = ScASDC(work, n_clusters=n_clusters, **model_kwargs)
+        model.train(
+            max_epochs=max_epochs,
+            pretrain_epochs=pretrain_epochs,
+            accelerator=accelerator,
+            devices=devices,
+            random_state=seed,
+            **train_kwargs,
+        )
+        z = model.get_latent_representation()
+        proba = model.get_labels(soft=True)
     labels = pd.Categorical(
         proba.argmax(1).astype(str), categories=[str(i) for i in range(n_clusters)]
     )
 
     adata = adata.copy() if copy else adata
-    record = method_record(
-        {
+    write_result(
+        adata,
+        key_added,
+        params,
+        obsm={embedding_key(key_added): z, f"{key_added}_proba": proba},
+        obs={key_added: labels},
+        record={
             "n_clusters": n_clusters,
-            "layer": layer,
-            "n_top_genes": n_top_genes,
-            "n_neighbors": n_neighbors,
-            "max_epochs": max_epochs,
-            "pretrain_epochs": pretrain_epochs,
-            "random_state": random_state,
-            "model_kwargs": dict(model_kwargs or {}),
+            "n_genes": int(prep.genes.size),
+            "history": loss_history(model.history),
+            "pretrain_history": loss_history(model.pretrain_history_ or {}),
         },
-        n_clusters=n_clusters,
-        n_genes=int(prep.genes.size),
-        history=loss_history(model.history),
-        pretrain_history=loss_history(model.pretrain_history_ or {}),
     )
-    write_domains(adata, key_added, z, labels, record)
-    adata.obsm[f"{key_added}_proba"] = proba
     return adata if copy else None

@@ -9,23 +9,25 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from .._constants import CONNECTIVITIES_KEY, ToolKey, embedding_key
+from .._docs import d
 from .._settings import logger
-from .._validate import check_adata, get_graph
+from .._validate import check_adata, get_graph, get_matrix, where
+from .._writer import call_params, write_result
 from ..sparse._nmf import sparse_nmf as _sparse_nmf_core
-from ._record import method_record
-from ._sparse_io import sparse_input, write_sparse_result
 
 
-def _check_nonneg_expression(X, where: str) -> None:
+def _check_nonneg_expression(X, what: str) -> None:
     values = X.data if sp.issparse(X) else np.asarray(X)
     if values.size and values.min() < 0:
         raise ValueError(
-            f"{where} contains negative values; NMF needs non-negative input. Use counts or "
+            f"{what} contains negative values; NMF needs non-negative input. Use counts or "
             "log1p-normalised expression (`sc.pp.normalize_total` + `sc.pp.log1p`), not scaled "
             "or centred data (pass `layer=` naming such a layer)."
         )
 
 
+@d.dedent
 def sparse_nmf(
     adata: AnnData,
     n_components: int,
@@ -36,7 +38,7 @@ def sparse_nmf(
     lam_graph: float = 1.0,
     solver: Literal["palm", "apalm", "abpl+"] = "palm",
     layer: str | None = None,
-    key_added: str = "nmf_l20",
+    key_added: str = ToolKey.SPARSE_NMF,
     max_iter: int = 500,
     tol: float = 3e-3,
     init: Literal["nndsvd", "nndsvda", "random"] = "nndsvd",
@@ -71,12 +73,10 @@ def sparse_nmf(
         ``"palm"``, ``"apalm"`` or ``"abpl+"``.
     layer
         Layer to factorise instead of ``X``.
-    key_added
-        Stem of the output keys.
+    %(key_added)s
     max_iter, tol, init, random_state
         Passed to :func:`stmin.sparse.sparse_nmf`.
-    copy
-        Return a modified copy instead of writing into ``adata``.
+    %(copy)s
     **kwargs
         Further arguments of :func:`stmin.sparse.sparse_nmf` (``rho``, ``rho_growth``,
         ``nu``, ``momentum``, ``min_iter``, ``normalized_laplacian``, …).
@@ -92,11 +92,10 @@ def sparse_nmf(
     - ``uns[key_added]``: ``params``, ``objective`` (history), ``graph_key``, ``n_iter``,
       ``converged``, ``rho_path``, ``orth_error``.
     """
+    params = call_params(locals())
     check_adata(adata)
-    adata = adata.copy() if copy else adata
-    X = sparse_input(adata, layer)
-    where = "`adata.X`" if layer is None else f"`adata.layers[{layer!r}]`"
-    _check_nonneg_expression(X, where)
+    X = get_matrix(adata, layer)
+    _check_nonneg_expression(X, where("adata", layer))
     if n_top_genes is not None and not (
         isinstance(n_top_genes, int | np.integer) and 1 <= n_top_genes <= adata.n_vars
     ):
@@ -129,39 +128,24 @@ def sparse_nmf(
     labels = np.argmax(res.H, axis=0)
     cats = [str(i) for i in range(res.H.shape[0])]
     cluster = pd.Categorical.from_codes(labels, categories=cats)
-    params = {
-        "n_components": int(n_components),
-        "n_top_genes": None if n_top_genes is None else int(n_top_genes),
-        "orthogonal": bool(orthogonal),
-        "graph_key": graph_key,
-        "lam_graph": float(lam_graph) if graph_key is not None else 0.0,
-        "solver": solver,
-        "layer": layer,
-        "max_iter": int(max_iter),
-        "tol": float(tol),
-        "init": init,
-        "random_state": random_state,
-        **{k: v for k, v in kwargs.items() if isinstance(v, int | float | str | bool)},
-    }
-    params = {k: v for k, v in params.items() if v is not None}
-    record = method_record(
-        params,
-        objective=np.asarray(res.objective, dtype=np.float64),
-        graph_key=graph_key if graph_key is not None else "",
-        n_iter=int(res.n_iter),
-        converged=bool(res.converged),
-        n_selected=int(res.selected.sum()),
-        rho_path=np.asarray(res.rho_path, dtype=np.float64),
-        orth_error=np.asarray(res.orth_error, dtype=np.float64),
-    )
-    write_sparse_result(
+    adata = adata.copy() if copy else adata
+    write_result(
         adata,
         key_added,
-        obsm={f"X_{key_added}": np.ascontiguousarray(res.H.T)},
+        params,
+        obsm={embedding_key(key_added): np.ascontiguousarray(res.H.T)},
         varm={f"{key_added}_W": res.W},
         obs={f"{key_added}_cluster": cluster},
         var={f"{key_added}_selected": res.selected},
-        record=record,
+        record={
+            "objective": np.asarray(res.objective, dtype=np.float64),
+            "graph_key": graph_key if graph_key is not None else "",
+            "n_iter": int(res.n_iter),
+            "converged": bool(res.converged),
+            "n_selected": int(res.selected.sum()),
+            "rho_path": np.asarray(res.rho_path, dtype=np.float64),
+            "orth_error": np.asarray(res.orth_error, dtype=np.float64),
+        },
     )
     return adata if copy else None
 
@@ -170,16 +154,16 @@ def graph_sparse_nmf(
     adata: AnnData,
     n_components: int,
     *,
-    graph_key: str = "spatial_connectivities",
+    graph_key: str = CONNECTIVITIES_KEY,
     lam_graph: float = 1.0,
-    key_added: str = "gnmf_l20",
+    key_added: str = ToolKey.GRAPH_SPARSE_NMF,
     **kwargs,
 ) -> AnnData | None:
     """GNMF_ℓ20: :func:`sparse_nmf` with a spot graph (alias with graph defaults).
 
     Same as ``sparse_nmf(adata, n_components, graph_key=graph_key, lam_graph=lam_graph,
     key_added=key_added, **kwargs)``; reads ``adata.obsp[graph_key]`` and writes the keys listed
-    in :func:`sparse_nmf` under ``key_added`` (default ``"gnmf_l20"``).
+    in :func:`sparse_nmf` under ``key_added`` (default ``"graph_sparse_nmf"``).
     """
     return sparse_nmf(
         adata,

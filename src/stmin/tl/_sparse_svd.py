@@ -9,12 +9,13 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from .._constants import ToolKey, embedding_key
+from .._docs import d
 from .._settings import logger
-from .._validate import check_adata, get_graph
+from .._validate import check_adata, get_graph, get_matrix
+from .._writer import call_params, write_result
 from ..sparse._svd import group_sparse_svd as _group_svd_core
 from ..sparse._svd import sparse_svd as _sparse_svd_core
-from ._record import method_record
-from ._sparse_io import sparse_input, write_sparse_result
 
 
 def _var_graph(adata: AnnData, key: str):
@@ -72,23 +73,22 @@ def resolve_groups(adata: AnnData, groups) -> tuple[list[np.ndarray], list[str]]
 
 def _write(adata, key_added, res, params, varm_extra=None, **extra) -> None:
     K = res.U.shape[1]
-    record = method_record(
-        params,
-        d=np.asarray(res.d, dtype=np.float64),
-        objective=np.concatenate(res.history).astype(np.float64),
-        objective_lengths=np.array([len(h) for h in res.history]),
-        n_iter=np.asarray(res.n_iter),
-        converged=np.asarray(res.converged),
-        **extra,
-    )
-    write_sparse_result(
+    write_result(
         adata,
         key_added,
-        obsm={f"X_{key_added}": res.U * res.d},
+        params,
+        obsm={embedding_key(key_added): res.U * res.d},
         varm={f"{key_added}_loadings": res.V, **(varm_extra or {})},
         obs={f"{key_added}_selected": (res.U != 0).any(axis=1)},
         var={f"{key_added}_selected": (res.V != 0).any(axis=1)},
-        record=record,
+        record={
+            "d": np.asarray(res.d, dtype=np.float64),
+            "objective": np.concatenate(res.history).astype(np.float64),
+            "objective_lengths": np.array([len(h) for h in res.history]),
+            "n_iter": np.asarray(res.n_iter),
+            "converged": np.asarray(res.converged),
+            **extra,
+        },
     )
     if not np.all(res.converged):
         logger.warning(
@@ -97,6 +97,7 @@ def _write(adata, key_added, res, params, varm_extra=None, **extra) -> None:
         )
 
 
+@d.dedent
 def sparse_svd(
     adata: AnnData,
     n_components: int = 1,
@@ -113,7 +114,7 @@ def sparse_svd(
     n_restarts: int = 1,
     max_iter: int = 100,
     tol: float = 1e-4,
-    key_added: str = "ssvd",
+    key_added: str = ToolKey.SPARSE_SVD,
     random_state: int | None = 0,
     copy: bool = False,
 ) -> AnnData | None:
@@ -146,12 +147,10 @@ def sparse_svd(
         Centre the genes first (implicitly; sparse stays sparse).
     n_restarts, max_iter, tol
         Starts per component and stopping rule.
-    key_added
-        Stem of the output keys.
+    %(key_added)s
     random_state
         Seed of the random starts.
-    copy
-        Return a modified copy instead of writing into ``adata``.
+    %(copy)s
 
     Returns
     -------
@@ -164,9 +163,9 @@ def sparse_svd(
     - ``uns[key_added]``: ``params``, ``d``, ``objective`` (histories of all components one after
       another, lengths in ``objective_lengths``), ``n_iter``, ``converged``.
     """
+    params = call_params(locals())
     check_adata(adata)
-    adata = adata.copy() if copy else adata
-    X = sparse_input(adata, layer)
+    X = get_matrix(adata, layer)
     var_graph = _var_graph(adata, var_graph_key) if var_graph_key is not None else None
     obs_graph = get_graph(adata, obs_graph_key) if obs_graph_key is not None else None
     res = _sparse_svd_core(
@@ -185,26 +184,12 @@ def sparse_svd(
         center=center,
         random_state=random_state,
     )
-    params = {
-        "n_components": int(n_components),
-        "n_var_nonzero": n_var_nonzero,
-        "n_obs_nonzero": n_obs_nonzero,
-        "var_graph_key": var_graph_key,
-        "obs_graph_key": obs_graph_key,
-        "lam_var": float(lam_var),
-        "lam_obs": float(lam_obs),
-        "penalty": penalty,
-        "layer": layer,
-        "center": bool(center),
-        "n_restarts": int(n_restarts),
-        "max_iter": int(max_iter),
-        "tol": float(tol),
-        "random_state": random_state,
-    }
-    _write(adata, key_added, res, {k: v for k, v in params.items() if v is not None})
+    adata = adata.copy() if copy else adata
+    _write(adata, key_added, res, params)
     return adata if copy else None
 
 
+@d.dedent
 def group_sparse_svd(
     adata: AnnData,
     groups,
@@ -220,7 +205,7 @@ def group_sparse_svd(
     n_restarts: int = 1,
     max_iter: int = 100,
     tol: float = 1e-4,
-    key_added: str = "gsvd",
+    key_added: str = ToolKey.GROUP_SPARSE_SVD,
     random_state: int | None = 0,
     copy: bool = False,
 ) -> AnnData | None:
@@ -246,8 +231,7 @@ def group_sparse_svd(
         Group weights of the L1 models and ADMM settings of ``"ogl1"``.
     layer, center, n_restarts, max_iter, tol, random_state, copy
         As in :func:`sparse_svd`.
-    key_added
-        Stem of the output keys.
+    %(key_added)s
 
     Returns
     -------
@@ -257,9 +241,9 @@ def group_sparse_svd(
     incidence) and, in ``uns[key_added]``, ``group_names`` and ``active_groups`` (component →
     names of its selected groups).
     """
+    params = call_params(locals())
     check_adata(adata)
-    adata = adata.copy() if copy else adata
-    X = sparse_input(adata, layer)
+    X = get_matrix(adata, layer)
     index_groups, names = resolve_groups(adata, groups)
     res = _group_svd_core(
         X,
@@ -276,36 +260,18 @@ def group_sparse_svd(
         center=center,
         random_state=random_state,
     )
-    params = {
-        "groups": groups if isinstance(groups, str) else f"{len(names)} groups",
-        "n_groups": int(n_groups),
-        "penalty": penalty,
-        "n_components": int(n_components),
-        "weights": weights
-        if isinstance(weights, str)
-        else "array"
-        if weights is not None
-        else "ones",
-        "admm_rho": float(admm_rho),
-        "admm_iter": int(admm_iter),
-        "layer": layer,
-        "center": bool(center),
-        "n_restarts": int(n_restarts),
-        "max_iter": int(max_iter),
-        "tol": float(tol),
-        "random_state": random_state,
-    }
     active = {str(c): [names[g] for g in gs] for c, gs in enumerate(res.active_groups)}
     members = np.concatenate(index_groups)
     cols = np.repeat(np.arange(len(index_groups)), [len(g) for g in index_groups])
     incidence = sp.csr_matrix(
         (np.ones(members.size), (members, cols)), shape=(adata.n_vars, len(index_groups))
     )
+    adata = adata.copy() if copy else adata
     _write(
         adata,
         key_added,
         res,
-        {k: v for k, v in params.items() if v is not None},
+        params,
         varm_extra={f"{key_added}_groups": incidence},
         group_names=list(names),
         active_groups=active,

@@ -7,22 +7,28 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
-from .._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
-from .._settings import logger, set_seed
+from .._cluster import ClusterMethod, check_cluster_method
+from .._constants import CONNECTIVITIES_KEY, SPATIAL_KEY, ToolKey, embedding_key
+from .._docs import d
+from .._random import check_random_state, seeded
+from .._settings import logger, settings
 from .._validate import (
     check_adata,
     check_batches,
-    check_counts,
+    check_int,
+    check_kwargs,
     check_n_clusters,
+    check_refine,
     get_graph,
-    get_layer,
-    get_rep,
     get_spatial,
 )
+from .._writer import call_params, write_result
+from ..model import STG3Net
 from ..pp._stmgac import stmgac_input
-from ..train import loss_history
-from ._domains import ClusterMethod
-from ._record import method_record, write_domains
+from ..train import check_device_args, loss_history, train_targets
+from ._graph_input import model_input, training_adata
+
+_SLICE = "slice"
 
 
 def _check_shared_genes(counts, batch: pd.Categorical, batch_key: str) -> int:
@@ -47,6 +53,7 @@ def _check_shared_genes(counts, batch: pd.Categorical, batch_key: str) -> int:
     return int(detected.sum())
 
 
+@d.dedent
 def stg3net(
     adata: AnnData,
     batch_key: str,
@@ -59,7 +66,7 @@ def stg3net(
     n_top_genes: int = 2000,
     cluster_method: ClusterMethod = "gmm",
     refine: int | None = None,
-    key_added: str = "stg3net",
+    key_added: str = ToolKey.STG3NET,
     max_epochs: int = 1000,
     accelerator: str = "auto",
     devices: int | list[int] | str = "auto",
@@ -81,108 +88,86 @@ def stg3net(
         ``layer``), per-slice coordinates in ``obsm[spatial_key]``, the slice in
         ``obs[batch_key]`` and a per-slice spatial graph in ``obsp[connectivity_key]``
         (``sm.pp.spatial_graph(adata, n_neighs=12, library_key=batch_key)``).
-    batch_key
-        ``obs`` column naming each spot's slice.
-    n_clusters
-        Number of domains.
-    use_rep
-        ``obsm`` key of a representation to use as input instead of the preprocessing.
-    layer
-        Layer with the raw counts; ``None`` uses ``.X``.
-    connectivity_key
-        ``obsp`` key of the spatial graph.
-    spatial_key
-        ``obsm`` key of the coordinates (for ``refine``).
+    %(batch_key)s
+    %(n_clusters)s
+    %(use_rep)s
+    %(layer)s
+    %(connectivity_key)s
+    %(spatial_key)s
+        Used by ``refine``.
     n_top_genes
         Highly variable genes of the preprocessing (2,000 for DLPFC in the paper, 3,000 for
         mouse brain, 5,000 for Stereo-seq embryo).
-    cluster_method
-        ``"gmm"`` (tied-covariance Gaussian mixture, mclust EEE analogue), ``"kmeans"`` or
-        ``"leiden"``.
-    refine
-        Majority vote over this many nearest spots of the same slice; ``None`` (the paper's
-        setting) skips it.
-    key_added
-        Stem of the keys written.
-    max_epochs
-        Training epochs (1,000 in the paper).
-    accelerator, devices
-        Passed to Lightning: ``"cpu"``, ``"gpu"``, ``"auto"``; device ids.
-    random_state
-        Seed of everything (``scvi.settings.seed``); ``None`` leaves the generators alone.
-    model_kwargs
-        Further arguments of :class:`stmin.model.STG3Net` (e.g. ``adversarial``,
-        ``loss_weights``).
-    train_kwargs
-        Further arguments of :meth:`stmin.model.STG3Net.train`.
-    copy
-        Return a modified copy instead of writing into ``adata``.
+    %(cluster_method)s
+    %(refine)s
+        ``None`` is the paper's setting.
+    %(key_added)s
+    %(max_epochs)s
+    %(accelerator)s
+    %(random_state)s
+    %(model_kwargs)s
+        :class:`stmin.model.STG3Net`, e.g. ``adversarial``, ``loss_weights``.
+    %(train_kwargs)s
+    %(copy)s
 
     Returns
     -------
-    ``None``, or a copy with ``copy=True``. Writes
+    %(returns_copy)s Writes
 
     - ``obsm[f"X_{key_added}"]``: the joint embedding (n_obs × 16),
     - ``obs[key_added]``: joint domain labels (categorical),
     - ``uns[key_added]``: ``params``, ``stmin_version``, the per-epoch loss ``history`` and
       ``anchors`` (epoch, cross-slice pairs and anchors of every refresh).
     """
-    from ..model import STG3Net
-
+    params = call_params(locals())
     check_adata(adata)
     batch = check_batches(adata, batch_key)
     n_clusters = check_n_clusters(n_clusters, adata.n_obs)
+    check_int(n_top_genes, "n_top_genes", min_value=2)
+    check_cluster_method(cluster_method, "cluster_method")
+    refine = check_refine(refine, int(pd.Series(batch).value_counts().min()))
+    check_int(max_epochs, "max_epochs", min_value=1)
+    random_state = check_random_state(random_state)
+    check_device_args(accelerator, devices)
+    model_kwargs = check_kwargs(
+        model_kwargs, "model_kwargs", STG3Net.__init__, reserved=("adata", "n_clusters")
+    )
+    train_kwargs = check_kwargs(
+        train_kwargs,
+        "train_kwargs",
+        *train_targets(STG3Net),
+        reserved=("max_epochs", "accelerator", "devices"),
+    )
     graph = get_graph(adata, connectivity_key)
     coords = get_spatial(adata, spatial_key)
-    if use_rep is not None:
-        x = get_rep(adata, use_rep)
-    else:
-        counts = get_layer(adata, layer)
-        check_counts(counts, "`adata.X`" if layer is None else f"`adata.layers[{layer!r}]`")
+
+    def preprocess(counts):
         n_shared = _check_shared_genes(counts, batch, batch_key)
         logger.info(f"{n_shared} of {adata.n_vars} genes are detected in every slice")
-        set_seed(random_state)
-        x, _ = stmgac_input(counts, n_top_genes=n_top_genes)
+        return stmgac_input(counts, n_top_genes=n_top_genes)[0]
 
-    # train on a private AnnData so that the user's object only receives the results
-    work = AnnData(
-        X=x,
-        obs=pd.DataFrame({"slice": batch}, index=adata.obs_names.copy()),
-        obsm={SPATIAL_KEY: coords},
-        obsp={CONNECTIVITIES_KEY: sp.csr_matrix(graph)},
-    )
-    set_seed(random_state)
-    STG3Net.setup_anndata(work, batch_key="slice", use_rep=None)
-    model = STG3Net(work, n_clusters=n_clusters, **(model_kwargs or {}))
-    model.train(
-        max_epochs=max_epochs, accelerator=accelerator, devices=devices, **(train_kwargs or {})
-    )
-    z = model.get_latent_representation()
-    labels = model.predict_domains(
-        n_clusters=n_clusters,
-        method=cluster_method,
-        refine=refine,
-        random_state=0 if random_state is None else random_state,
-    )
+    with seeded(random_state), settings.threads():
+        x = model_input(adata, use_rep, layer, preprocess)
+        work = training_adata(adata, x, graph, coords=coords, obs={_SLICE: batch})
+        STG3Net.setup_anndata(work, batch_key=_SLICE, use_rep=None)
+        model = STG3Net(work, n_clusters=n_clusters, **model_kwargs)
+        model.train(max_epochs=max_epochs, accelerator=accelerator, devices=devices, **train_kwargs)
+        z = model.get_latent_representation()
+        labels = model.get_labels(
+            cluster_method=cluster_method, refine=refine, random_state=random_state or 0
+        )
 
-    adata = adata.copy() if copy else adata
     anchors = pd.DataFrame(model.anchor_history_, columns=["epoch", "pairs", "anchors"])
-    record = method_record(
-        {
-            "batch_key": batch_key,
-            "n_clusters": n_clusters,
-            "use_rep": use_rep,
-            "layer": layer,
-            "connectivity_key": connectivity_key,
-            "n_top_genes": n_top_genes if use_rep is None else None,
-            "cluster_method": cluster_method,
-            "refine": refine,
-            "max_epochs": max_epochs,
-            "random_state": random_state,
-            "model_kwargs": dict(model_kwargs or {}),
+    adata = adata.copy() if copy else adata
+    write_result(
+        adata,
+        key_added,
+        params,
+        obsm={embedding_key(key_added): z},
+        obs={key_added: labels},
+        record={
+            "history": loss_history(model.history),
+            "anchors": {c: anchors[c].to_numpy() for c in anchors.columns},
         },
-        history=loss_history(model.history),
-        anchors={c: anchors[c].to_numpy() for c in anchors.columns},
     )
-    write_domains(adata, key_added, z, labels, record)
     return adata if copy else None

@@ -9,11 +9,12 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from .._constants import ToolKey, embedding_key
+from .._docs import d
 from .._settings import logger
-from .._validate import check_adata, check_finite
+from .._validate import check_adata, check_finite, get_matrix
+from .._writer import call_params, write_result
 from ..sparse._pls import wspls as _wspls_core
-from ._record import method_record
-from ._sparse_io import sparse_input, write_sparse_result
 
 
 def _view2(adata: AnnData, view2, view2_layer: str | None):
@@ -60,6 +61,7 @@ def _view2(adata: AnnData, view2, view2_layer: str | None):
     return Y, features if features is not None else [str(i) for i in range(Y.shape[1])]
 
 
+@d.dedent
 def wspls(
     adata: AnnData,
     view2,
@@ -77,7 +79,7 @@ def wspls(
     max_iter: int = 100,
     min_iter: int = 20,
     tol: float = 1e-5,
-    key_added: str = "wspls",
+    key_added: str = ToolKey.WSPLS,
     random_state: int | None = 0,
     copy: bool = False,
 ) -> AnnData | None:
@@ -109,12 +111,10 @@ def wspls(
         Centre both views' columns (implicitly), as PLS does.
     n_restarts, max_iter, min_iter, tol
         Starts and stopping rule.
-    key_added
-        Stem of the output keys.
+    %(key_added)s
     random_state
         Seed of the random starts.
-    copy
-        Return a modified copy instead of writing into ``adata``.
+    %(copy)s
 
     Returns
     -------
@@ -129,9 +129,9 @@ def wspls(
       (histories one after another, lengths in ``objective_lengths``), ``n_iter``,
       ``converged``.
     """
+    params = call_params(locals())
     check_adata(adata)
-    adata = adata.copy() if copy else adata
-    X = sparse_input(adata, layer)
+    X = get_matrix(adata, layer)
     Y, features = _view2(adata, view2, view2_layer)
     res = _wspls_core(
         X,
@@ -149,44 +149,27 @@ def wspls(
         center=center,
         random_state=random_state,
     )
-    params = {
-        "view2": view2 if isinstance(view2, str) else type(view2).__name__,
-        "n_var_nonzero": n_var_nonzero,
-        "n_view2_nonzero": n_view2_nonzero,
-        "n_obs_nonzero": n_obs_nonzero,
-        "sample_constraint": sample_constraint,
-        "n_components": int(n_components),
-        "lipschitz": float(lipschitz),
-        "layer": layer,
-        "view2_layer": view2_layer,
-        "center": bool(center),
-        "n_restarts": int(n_restarts),
-        "max_iter": int(max_iter),
-        "min_iter": int(min_iter),
-        "tol": float(tol),
-        "random_state": random_state,
-    }
-    record = method_record(
-        {k: v for k, v in params.items() if v is not None},
-        v=res.v,
-        view2_features=features,
-        objective=np.concatenate(res.history).astype(np.float64),
-        objective_lengths=np.array([len(h) for h in res.history]),
-        final_objective=np.asarray(res.objective),
-        n_iter=np.asarray(res.n_iter),
-        converged=np.asarray(res.converged),
-    )
-    write_sparse_result(
+    adata = adata.copy() if copy else adata
+    write_result(
         adata,
         key_added,
+        params,
         obsm={
-            f"X_{key_added}": np.hstack([res.scores[0], res.scores[1]]),
+            embedding_key(key_added): np.hstack([res.scores[0], res.scores[1]]),
             f"{key_added}_weights": res.W,
         },
         varm={f"{key_added}_u": res.u},
         obs={f"{key_added}_weight": res.W[:, 0], f"{key_added}_selected": res.W[:, 0] != 0},
         var={f"{key_added}_selected": (res.u != 0).any(axis=1)},
-        record=record,
+        record={
+            "v": res.v,
+            "view2_features": features,
+            "objective": np.concatenate(res.history).astype(np.float64),
+            "objective_lengths": np.array([len(h) for h in res.history]),
+            "final_objective": np.asarray(res.objective),
+            "n_iter": np.asarray(res.n_iter),
+            "converged": np.asarray(res.converged),
+        },
     )
     if not np.all(res.converged):
         logger.warning("wsPLS stopped at `max_iter` before reaching `tol`; raise `max_iter`.")
@@ -204,7 +187,7 @@ def swcca(
     max_iter: int = 1000,
     min_iter: int = 1,
     tol: float = 1e-4,
-    key_added: str = "swcca",
+    key_added: str = ToolKey.SWCCA,
     **kwargs,
 ) -> AnnData | None:
     """Sparse weighted CCA (Min, Liu & Zhang 2018): :func:`wspls` with ``‖w‖₂ = 1``.

@@ -1,8 +1,21 @@
-"""Shared training machinery (scvi-tools training plans and runners)."""
+"""Shared training machinery: one ``train()``, pluggable data splitters, the training plan."""
 
+from ._devices import check_device_args
 from ._history import loss_history
-from ._mixin import FullGraphTrainingMixin
-from ._plan import FullGraphTrainingPlan
-from ._rows import node_order
+from ._mixin import TrainingMixin, train_targets
+from ._plan import TrainingPlan
+from ._quiet import quiet_lightning
+from ._rows import whole_graph
+from ._splitters import FullDataSplitter, MiniBatchDataSplitter
 
-__all__ = ["FullGraphTrainingMixin", "FullGraphTrainingPlan", "loss_history", "node_order"]
+__all__ = [
+    "FullDataSplitter",
+    "MiniBatchDataSplitter",
+    "TrainingMixin",
+    "TrainingPlan",
+    "check_device_args",
+    "loss_history",
+    "quiet_lightning",
+    "train_targets",
+    "whole_graph",
+]

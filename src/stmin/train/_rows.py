@@ -1,28 +1,23 @@
-"""Put the rows of a full-graph batch in node order."""
+"""The rows of a whole-graph batch are the graph's nodes."""
 
 from __future__ import annotations
 
 import torch
 
 
-def node_order(x: torch.Tensor, indices: torch.Tensor | None, n_nodes: int) -> torch.Tensor:
-    """Rows of ``x`` placed at their node positions ``indices`` (the ``_indices`` field).
+def whole_graph(x: torch.Tensor, n_nodes: int) -> torch.Tensor:
+    """Return ``x`` after checking that it holds one row per graph node.
 
-    Full-graph models see every node in each step; the data loader may deliver the rows in any
-    order, so they are scattered back to graph-node order (a no-op when already in order).
+    Whole-graph models see every node in each step, and :class:`~stmin.train.FullDataSplitter`
+    delivers the rows in ``adata`` order, which is the graph's node order.
 
     Raises
     ------
     ValueError
-        If ``x`` does not hold one row per node.
+        If ``x`` does not hold one row per node (e.g. a mini-batch of rows).
     """
     if x.shape[0] != n_nodes:
         raise ValueError(
             f"This model trains on the whole graph: got {x.shape[0]} rows for {n_nodes} nodes."
         )
-    if indices is None:
-        return x
-    idx = indices.reshape(-1).long()
-    if torch.equal(idx, torch.arange(idx.numel(), device=idx.device)):
-        return x
-    return torch.empty_like(x).index_copy_(0, idx, x)
+    return x

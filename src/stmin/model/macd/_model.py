@@ -12,24 +12,38 @@ import torch
 from anndata import AnnData
 from scvi import REGISTRY_KEYS
 from scvi.data import AnnDataManager
-from scvi.data.fields import LayerField, NumericalObsField, ObsmField
-from scvi.model.base import BaseModelClass
+from scvi.data.fields import CategoricalObsField, LayerField, ObsmField
 
+from ..._constants import DOMAIN_KEY as DOMAIN_COLUMN
+from ..._constants import PROPORTIONS_KEY as PROPORTIONS_COLUMN
+from ..._constants import PSEUDO_SPOTS_KEY
+from ..._docs import d
+from ..._random import check_random_state
 from ..._settings import torch_threads_kept
-from ..._validate import check_adata, check_counts, check_finite, get_layer
+from ..._validate import (
+    check_adata,
+    check_choice,
+    check_counts,
+    check_finite,
+    check_int,
+    check_number,
+    get_layer,
+    where,
+)
 from ...pp._markers import marker_genes
 from ...pp._pseudo_spots import cell_type_labels, pseudo_spots
-from ...train import FullGraphTrainingMixin
-from ._module import DOMAIN_KEY, PROPORTIONS_KEY, REAL, SIMULATED, MACDModule
+from .._base import ModelBase
+from ._module import DOMAIN_KEY, PROPORTIONS_KEY, MACDModule
 from ._plan import MACDTrainingPlan
 
 DOMAINS = ("simulated", "real")
-_DOMAIN_CODE_COLUMN = "_macd_domain"
+ADVERSARIAL = ("grl", "released", "none")
+_SPOT_COLUMN = "spot"
 
 
 def _counts(adata: AnnData, layer: str | None, name: str):
     counts = get_layer(adata, layer, name)
-    check_counts(counts, f"`{name}.X`" if layer is None else f"`{name}.layers[{layer!r}]`")
+    check_counts(counts, where(name, layer))
     return counts
 
 
@@ -37,7 +51,7 @@ def _row_sums(x) -> np.ndarray:
     return np.asarray(x.sum(1)).ravel()
 
 
-class MACD(FullGraphTrainingMixin, BaseModelClass):
+class MACD(ModelBase):
     """Masked adversarial network for cell-type deconvolution (MACD).
 
     Huang, Liu, Wang & Min, "Masked adversarial neural network for cell type deconvolution in
@@ -93,6 +107,7 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
 
     _module_cls = MACDModule
     _training_plan_cls = MACDTrainingPlan
+    _save_anndata = True
 
     def __init__(
         self,
@@ -104,20 +119,16 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
         mask_domain: Literal["real", "simulated"] = "real",
         adversarial: Literal["grl", "released", "none"] = "grl",
     ):
-        if not 0 <= mask_rate < 1:
-            raise ValueError(f"`mask_rate` must be in [0, 1) (got {mask_rate!r}).")
-        if mask_domain not in DOMAINS:
-            raise ValueError(f"`mask_domain` must be one of {DOMAINS} (got {mask_domain!r}).")
-        if adversarial not in ("grl", "released", "none"):
-            raise ValueError(
-                f"`adversarial` must be 'grl', 'released' or 'none' (got {adversarial!r})."
-            )
-        if n_hidden < 1 or n_latent < 2:
-            raise ValueError("`n_hidden` must be ≥ 1 and `n_latent` ≥ 2.")
+        check_number(mask_rate, "mask_rate", min_value=0, max_value=1, max_inclusive=False)
+        check_choice(mask_domain, "mask_domain", DOMAINS)
+        check_choice(adversarial, "adversarial", ADVERSARIAL)
+        check_int(n_hidden, "n_hidden", min_value=1)
+        check_int(n_latent, "n_latent", min_value=2)
         super().__init__(adata)
         args = self.adata_manager.registry["setup_args"]
         self.cell_types = list(adata.obsm[args["proportions_key"]].columns)
         n_input = self.adata_manager.get_from_registry(REGISTRY_KEYS.X_KEY).shape[1]
+        mapping = list(self.adata_manager.get_state_registry(DOMAIN_KEY)["categorical_mapping"])
         self.module = self._module_cls(
             n_input,
             len(self.cell_types),
@@ -127,6 +138,7 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
             mask_rate=mask_rate,
             mask_domain=mask_domain,
             adversarial=adversarial,
+            simulated_code=mapping.index("simulated"),
         )
         domain = adata.obs[args["domain_key"]].astype(str)
         self._model_summary_string = (
@@ -138,11 +150,12 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
         self.init_params_ = self._get_init_params(locals())
 
     @classmethod
+    @d.dedent
     def setup_anndata(
         cls,
         adata: AnnData,
-        domain_key: str = "domain",
-        proportions_key: str = "proportions",
+        domain_key: str = DOMAIN_COLUMN,
+        proportions_key: str = PROPORTIONS_COLUMN,
         layer: str | None = None,
         features_key: str | None = None,
         **kwargs,
@@ -154,19 +167,20 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
         adata
             Spots × genes, pseudo-spots and real spots together.
         domain_key
-            ``obs`` column with ``"simulated"`` or ``"real"`` per spot.
+            ``obs`` column with ``"simulated"`` or ``"real"`` per spot (registered as a
+            categorical, as scvi-tools does: its codes go to ``obs["_scvi_domain"]``).
         proportions_key
             ``obsm`` DataFrame of cell-type proportions (columns = cell types; rows of the
             pseudo-spots sum to 1; rows of real spots are ignored and may be zeros).
-        layer
-            Layer with raw counts (``None``: ``.X``); log-normalised inside the model.
+        %(layer)s
+            The counts are log-normalised inside the model.
         features_key
             ``obsm`` key of a representation to use as input instead of the counts (e.g. a scVI
             latent of both domains).
         """
         setup_method_args = cls._get_setup_method_args(**locals())
         check_adata(adata)
-        if domain_key not in adata.obs:
+        if not isinstance(domain_key, str) or domain_key not in adata.obs:
             raise KeyError(
                 f"`adata.obs[{domain_key!r}]` not found: it must say 'simulated' or 'real' for "
                 "each spot (`MACD.from_reference` builds it)."
@@ -180,8 +194,10 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
         simulated = (domain == "simulated").to_numpy()
         if not simulated.any():
             raise ValueError("No 'simulated' spots: MACD trains on pseudo-spots of known mixture.")
-        if proportions_key not in adata.obsm or not isinstance(
-            adata.obsm[proportions_key], pd.DataFrame
+        if (
+            not isinstance(proportions_key, str)
+            or proportions_key not in adata.obsm
+            or not isinstance(adata.obsm[proportions_key], pd.DataFrame)
         ):
             raise KeyError(
                 f"`adata.obsm[{proportions_key!r}]` must be a DataFrame of cell-type proportions "
@@ -199,14 +215,15 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
                 raise ValueError("The pseudo-spots have no counts.")
             x_field = LayerField(REGISTRY_KEYS.X_KEY, layer, is_count_data=True)
         else:
-            if features_key not in adata.obsm:
-                raise KeyError(f"`adata.obsm[{features_key!r}]` not found.")
+            if not isinstance(features_key, str) or features_key not in adata.obsm:
+                raise KeyError(
+                    f"`adata.obsm[{features_key!r}]` not found; available keys: {list(adata.obsm)}."
+                )
             check_finite(np.asarray(adata.obsm[features_key]), f"`adata.obsm[{features_key!r}]`")
             x_field = ObsmField(REGISTRY_KEYS.X_KEY, features_key)
-        adata.obs[_DOMAIN_CODE_COLUMN] = np.where(simulated, SIMULATED, REAL)
         fields = [
             x_field,
-            NumericalObsField(DOMAIN_KEY, _DOMAIN_CODE_COLUMN),
+            CategoricalObsField(DOMAIN_KEY, domain_key),
             ObsmField(PROPORTIONS_KEY, proportions_key),
         ]
         manager = AnnDataManager(fields=fields, setup_method_args=setup_method_args)
@@ -256,8 +273,11 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
         **model_kwargs
             Arguments of :class:`MACD`.
         """
-        check_adata(adata_st, "adata_st", allow_view=True)
-        check_adata(adata_sc, "adata_sc", allow_view=True)
+        check_adata(adata_st, "adata_st", allow_view=True, unique_vars=True)
+        check_adata(adata_sc, "adata_sc", allow_view=True, unique_vars=True)
+        check_int(n_top_markers, "n_top_markers", min_value=1)
+        check_int(n_spots, "n_spots", min_value=2)
+        random_state = check_random_state(random_state)
         st_counts = _counts(adata_st, layer, "adata_st")
         _counts(adata_sc, reference_layer, "adata_sc")
         labels = cell_type_labels(adata_sc, labels_key, min_cells=2)
@@ -299,33 +319,33 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
             random_state=random_state,
         )
         real_names = adata_st.obs_names[has_counts]
-        types = sim.obsm["proportions"].columns
+        types = sim.obsm[PROPORTIONS_COLUMN].columns
         obs = pd.DataFrame(
             {
-                "domain": pd.Categorical(
+                DOMAIN_COLUMN: pd.Categorical(
                     ["simulated"] * sim.n_obs + ["real"] * len(real_names), categories=list(DOMAINS)
-                )
+                ),
+                _SPOT_COLUMN: [""] * sim.n_obs + list(real_names),
             },
             index=[*sim.obs_names, *(f"real_{n}" for n in real_names)],
         )
         props = np.vstack(
-            [sim.obsm["proportions"].to_numpy(), np.zeros((len(real_names), len(types)))]
+            [sim.obsm[PROPORTIONS_COLUMN].to_numpy(), np.zeros((len(real_names), len(types)))]
         )
         adata = AnnData(
             sp.vstack([sim.X, real[has_counts]]).tocsr().astype(np.float32),
             obs=obs,
             var=pd.DataFrame(index=pd.Index(genes, dtype=str)),
-            obsm={"proportions": pd.DataFrame(props, index=obs.index, columns=types)},
+            obsm={PROPORTIONS_COLUMN: pd.DataFrame(props, index=obs.index, columns=types)},
         )
-        adata.obs["spot"] = [""] * sim.n_obs + list(real_names)
-        adata.uns["macd_simulation"] = {
-            **sim.uns["pseudo_spots"],
+        adata.uns[PSEUDO_SPOTS_KEY] = {
+            **sim.uns[PSEUDO_SPOTS_KEY],
             "n_reference_cells": int(adata_sc.n_obs),
             "cell_type_counts": {
                 str(k): int(v) for k, v in pd.Series(labels).value_counts().items()
             },
         }
-        cls.setup_anndata(adata, domain_key="domain", proportions_key="proportions")
+        cls.setup_anndata(adata, domain_key=DOMAIN_COLUMN, proportions_key=PROPORTIONS_COLUMN)
         return cls(adata, **model_kwargs)
 
     def train(
@@ -335,10 +355,8 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
         batch_size: int = 2048,
         lr: float = 1e-3,
         lr_discriminator: float = 5e-4,
-        accelerator: str = "auto",
-        devices: int | list[int] | str = "auto",
         plan_kwargs: dict | None = None,
-        **trainer_kwargs,
+        **kwargs,
     ):
         """Train on shuffled mini-batches of pseudo-spots and real spots (the paper's settings).
 
@@ -352,22 +370,21 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
             Adam learning rates (0.001; 0.0005 for the discriminator). The released code uses
             0.01 and 0.005 on a scVI latent; on log-normalised marker genes 0.01 left the
             proportion head near the mean in our trials.
-        accelerator, devices
-            Passed to Lightning (``"cpu"``, ``"gpu"``, ``"auto"``).
         plan_kwargs
             Further arguments of :class:`~stmin.model.macd.MACDTrainingPlan`.
-        **trainer_kwargs
-            Further arguments of :class:`scvi.train.Trainer` (e.g. ``enable_progress_bar``).
+        **kwargs
+            Further arguments of :meth:`stmin.train.TrainingMixin.train` (``accelerator``,
+            ``devices``, ``enable_progress_bar`` …).
         """
-        self.module.train()
-        return self._fit(
+        lr_discriminator = check_number(
+            lr_discriminator, "lr_discriminator", min_value=0, min_inclusive=False
+        )
+        return super().train(
             max_epochs,
             batch_size=batch_size,
-            accelerator=accelerator,
-            devices=devices,
             lr=lr,
             plan_kwargs={"lr_discriminator": lr_discriminator, **(plan_kwargs or {})},
-            **trainer_kwargs,
+            **kwargs,
         )
 
     # -- outputs --------------------------------------------------------------------------------
@@ -379,15 +396,19 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
             x = self.adata_manager.get_from_registry(REGISTRY_KEYS.X_KEY)
             real = (self.adata.obs[args["domain_key"]].astype(str) == "real").to_numpy()
             names = self.adata.obs_names[real]
-            if "spot" in self.adata.obs:
-                names = pd.Index(self.adata.obs["spot"].to_numpy()[real])
+            if _SPOT_COLUMN in self.adata.obs:
+                names = pd.Index(self.adata.obs[_SPOT_COLUMN].to_numpy()[real])
             x = x[real]
+        elif not isinstance(adata, AnnData):
+            raise TypeError(f"`adata` must be an AnnData, got {type(adata).__name__}.")
         elif args["features_key"] is not None:
+            check_adata(adata, allow_view=True, need_vars=False)
             key = args["features_key"]
             if key not in adata.obsm:
                 raise KeyError(f"`adata.obsm[{key!r}]` not found (the model's input features).")
             x, names = adata.obsm[key], adata.obs_names
         else:
+            check_adata(adata, allow_view=True, unique_vars=True)
             genes = self.adata.var_names
             missing = genes.difference(adata.var_names)
             if len(missing):
@@ -421,6 +442,7 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
         row ``1 / n_types`` and a warning.
         """
         self._check_if_trained(warn=False)
+        check_int(batch_size, "batch_size", min_value=1)
         x, names = self._inputs(adata, layer)
         self.module.eval()
         x_t = torch.as_tensor(x)
@@ -451,6 +473,7 @@ class MACD(FullGraphTrainingMixin, BaseModelClass):
     ) -> np.ndarray:
         """The 512-d encoder embedding of spots (default: the real spots it trained with)."""
         self._check_if_trained(warn=False)
+        check_int(batch_size, "batch_size", min_value=1)
         x, _ = self._inputs(adata, layer)
         self.module.eval()
         x_t = torch.as_tensor(x)

@@ -13,8 +13,9 @@ from torch import nn
 from ...nn._adversarial import reverse_gradient
 
 DOMAIN_KEY = "domain"
+"""Registry key of each row's domain (a categorical: ``"simulated"`` or ``"real"``)."""
 PROPORTIONS_KEY = "proportions"
-SIMULATED, REAL = 0, 1
+"""Registry key of the known proportions of the simulated rows."""
 # label smoothing of the domain labels (ε = 0.01): simulated 0.995, real 0.005
 _SMOOTH_TARGETS = (0.995, 0.005)
 
@@ -64,6 +65,9 @@ class MACDModule(BaseModuleClass):
         code's heads — gradient reversal on the noise part, plain classifier on the biological
         part, both ending in ``LayerNorm`` over one unit, which outputs a learned constant and
         passes no gradient to the encoder. ``"none"``: no domain heads.
+    simulated_code
+        The domain code of the simulated rows in the registered categorical (the other code is
+        the real rows').
     """
 
     def __init__(
@@ -77,11 +81,13 @@ class MACDModule(BaseModuleClass):
         mask_rate: float = 0.3,
         mask_domain: Literal["real", "simulated"] = "real",
         adversarial: Literal["grl", "released", "none"] = "grl",
+        simulated_code: int = 0,
     ):
         super().__init__()
         self.counts_input = counts_input
         self.mask_rate = mask_rate
-        self.mask_domain = REAL if mask_domain == "real" else SIMULATED
+        self.mask_real = mask_domain == "real"
+        self.simulated_code = simulated_code
         self.adversarial = adversarial
         self.n_split = n_latent // 2
         self.encoder = nn.Sequential(*_block(n_input, n_hidden), *_block(n_hidden, n_latent))
@@ -127,14 +133,15 @@ class MACDModule(BaseModuleClass):
     def alignment_loss(self, x: torch.Tensor, domain: torch.Tensor) -> dict[str, torch.Tensor]:
         """Stage A: masked reconstruction of one domain plus the domain-head losses.
 
-        ``domain`` holds 0 (simulated) or 1 (real) per row. The reconstruction error is the
+        ``domain`` holds the domain code of each row (``simulated_code`` for pseudo-spots,
+        anything else for real spots). The reconstruction error is the
         mean squared error over all entries of the masked domain's unmasked features; each
         domain head's binary cross-entropy is averaged within each domain and the two domain
         means are summed (targets 0.995 simulated, 0.005 real).
         """
         features = self.features(x)
-        domain = domain.reshape(-1).long()
-        masked_rows = domain == self.mask_domain
+        real = domain.reshape(-1).long() != self.simulated_code
+        masked_rows = real if self.mask_real else ~real
         inputs = torch.where(masked_rows[:, None], self.mask(features), features)
         h = self.encoder(inputs)
         zero = features.new_zeros(())
@@ -143,16 +150,14 @@ class MACDModule(BaseModuleClass):
             recon = self.decoder(h[masked_rows])
             out["reconstruction"] = F.mse_loss(recon, features[masked_rows])
         if self.adversarial != "none":
-            target = torch.where(domain == SIMULATED, *_SMOOTH_TARGETS).to(features.dtype)
+            target = torch.where(~real, *_SMOOTH_TARGETS).to(features.dtype)
             for name, logits in zip(
                 ("discriminator", "classifier"), self.domain_logits(h), strict=True
             ):
                 bce = F.binary_cross_entropy_with_logits(
                     logits.squeeze(-1), target, reduction="none"
                 )
-                out[name] = sum(
-                    bce[domain == d].mean() for d in (SIMULATED, REAL) if (domain == d).any()
-                )
+                out[name] = sum(bce[rows].mean() for rows in (~real, real) if rows.any())
         out["loss"] = out["reconstruction"] + out["discriminator"] + out["classifier"]
         return out
 
@@ -160,7 +165,7 @@ class MACDModule(BaseModuleClass):
         self, x: torch.Tensor, domain: torch.Tensor, proportions: torch.Tensor
     ) -> torch.Tensor | None:
         """Stage B: mean squared error of the predicted proportions of the simulated rows."""
-        simulated = domain.reshape(-1) == SIMULATED
+        simulated = domain.reshape(-1).long() == self.simulated_code
         if not simulated.any():
             return None
         pred = self.proportions(self.features(x[simulated]))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 from scvi import REGISTRY_KEYS
-from scvi.train import TrainingPlan
 
+from ...train import TrainingPlan
 from ._module import DOMAIN_KEY, PROPORTIONS_KEY, MACDModule
 
 
@@ -40,7 +40,6 @@ class MACDTrainingPlan(TrainingPlan):
         weight_decay: float = 0.0,
         **kwargs,
     ):
-        kwargs.setdefault("n_epochs_kl_warmup", None)
         super().__init__(module, lr=lr, weight_decay=weight_decay, **kwargs)
         self.lr_discriminator = lr_discriminator
         self.automatic_optimization = False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
@@ -14,21 +14,32 @@ import torch.nn.functional as F
 from anndata import AnnData
 from scvi import REGISTRY_KEYS
 from scvi.data import AnnDataManager
-from scvi.data.fields import LayerField, NumericalObsField
-from scvi.model.base import BaseModelClass, UnsupervisedTrainingMixin
+from scvi.data.fields import LayerField, NumericalObsField, ObsmField
 from torch import nn
 
-from ..._validate import check_adata, check_counts, check_finite, get_layer
+from ..._constants import ARRAY_COORDS_KEYS, SECTION_KEY, embedding_key, he_features_stem
+from ..._docs import d
+from ..._validate import (
+    check_adata,
+    check_choice,
+    check_counts,
+    check_finite,
+    check_int,
+    check_number,
+    get_layer,
+    where,
+)
 from ...nn._image_encoders import image_encoder
-from .._graph_base import INDICES_COLUMN
-from ._module import ARRAY_X, ARRAY_Y, MclSTExpModule
+from ...train import MiniBatchDataSplitter
+from .._base import ModelBase
+from ._module import ARRAY_X, ARRAY_Y, IMAGE_KEY, MclSTExpModule
 
-ARRAY_COORD_KEYS = (("array_x", "array_y"), ("array_row", "array_col"))
+DISTANCES = ("l2", "l1")
 
 
 def image_input(adata: AnnData, image_key: str, name: str = "adata") -> np.ndarray:
     """Return ``obsm[image_key]``: 2-D finite features, or ``uint8`` patches ``(n, h, w, 3)``."""
-    if image_key not in adata.obsm:
+    if not isinstance(image_key, str) or image_key not in adata.obsm:
         raise KeyError(
             f"`{name}.obsm[{image_key!r}]` not found. Compute image features with "
             f"`sm.pp.he_features({name})` (after `sm.pp.he_patches({name})`), or store features "
@@ -38,10 +49,10 @@ def image_input(adata: AnnData, image_key: str, name: str = "adata") -> np.ndarr
     value = value.to_numpy() if isinstance(value, pd.DataFrame) else np.asarray(value)
     if value.ndim == 4 and value.dtype == np.uint8 and value.shape[-1] == 3:
         return value
-    if value.ndim != 2:
+    if value.ndim != 2 or value.dtype.kind not in "biuf" or value.shape[1] == 0:
         raise ValueError(
-            f"`{name}.obsm[{image_key!r}]` must be features (n_obs × d) or uint8 patches "
-            f"(n_obs, h, w, 3); got shape {value.shape}."
+            f"`{name}.obsm[{image_key!r}]` must be numeric features (n_obs × d) or uint8 patches "
+            f"(n_obs, h, w, 3); got {value.dtype} {value.shape}."
         )
     check_finite(value, f"`{name}.obsm[{image_key!r}]`")
     return value.astype(np.float32, copy=False)
@@ -50,12 +61,14 @@ def image_input(adata: AnnData, image_key: str, name: str = "adata") -> np.ndarr
 def array_coords(adata: AnnData, keys: Sequence[str] | None, name: str = "adata") -> tuple:
     """Return the two ``obs`` columns holding integer array coordinates (found or checked)."""
     if keys is None:
-        keys = next((k for k in ARRAY_COORD_KEYS if set(k) <= set(adata.obs)), None)
+        keys = next((k for k in ARRAY_COORDS_KEYS if set(k) <= set(adata.obs)), None)
         if keys is None:
             raise KeyError(
-                f"No array coordinates in `{name}.obs` (looked for {ARRAY_COORD_KEYS}). Pass "
+                f"No array coordinates in `{name}.obs` (looked for {ARRAY_COORDS_KEYS}). Pass "
                 "`array_coords_keys=` naming the two obs columns with the spots' grid positions."
             )
+    if isinstance(keys, str) or len(keys) != 2:
+        raise ValueError(f"`array_coords_keys` must name two obs columns (got {keys!r}).")
     keys = tuple(keys)
     for key in keys:
         if key not in adata.obs:
@@ -70,6 +83,45 @@ def array_coords(adata: AnnData, keys: Sequence[str] | None, name: str = "adata"
                 f"`{name}.obs[{key!r}]` must hold non-negative integer grid positions."
             )
     return keys
+
+
+def as_references(reference) -> list[AnnData]:
+    """One AnnData, a list or a dict of them as a checked list (gene names must be unique)."""
+    if isinstance(reference, AnnData):
+        refs = [reference]
+    elif isinstance(reference, Mapping):
+        refs = list(reference.values())
+    elif isinstance(reference, Sequence) and not isinstance(reference, str):
+        refs = list(reference)
+    else:
+        raise TypeError("`reference` must be an AnnData or a list (or dict) of AnnData.")
+    if not refs:
+        raise ValueError("`reference` is empty; pass at least one section with expression.")
+    for i, ref in enumerate(refs):
+        check_adata(ref, f"reference[{i}]", allow_view=True, unique_vars=True)
+    return refs
+
+
+def panel_genes(refs: list[AnnData], genes: Sequence[str] | None) -> list[str]:
+    """The genes to predict: ``genes`` (checked to be in every reference) or all shared ones."""
+    shared = refs[0].var_names
+    for ref in refs[1:]:
+        shared = shared.intersection(ref.var_names, sort=False)
+    if genes is None:
+        genes = list(shared)
+    else:
+        if isinstance(genes, str):
+            genes = [genes]
+        genes = list(dict.fromkeys(genes))
+        missing = [g for g in genes if g not in shared]
+        if missing:
+            raise ValueError(
+                f"{len(missing)} of `genes` are not measured in every reference section "
+                f"(e.g. {missing[:5]}); drop them or pass `genes=None`."
+            )
+    if not genes:
+        raise ValueError("The reference sections share no genes.")
+    return genes
 
 
 def retrieve(
@@ -88,13 +140,13 @@ def retrieve(
     sim = F.normalize(queries, dim=1) @ F.normalize(keys, dim=1).T
     top = sim.topk(k, dim=1).indices
     diff = queries[:, None, :] - keys[top]
-    d = diff.abs().sum(-1) if distance == "l1" else diff.norm(dim=-1)
-    w = d.clamp_min(1e-8) ** -2
+    dist = diff.abs().sum(-1) if distance == "l1" else diff.norm(dim=-1)
+    w = dist.clamp_min(1e-8) ** -2
     w = w / w.sum(1, keepdim=True)
     return (w[..., None] * values[top]).sum(1)
 
 
-class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
+class MclSTExp(ModelBase):
     """Multimodal contrastive learning of spot expression and H&E, for prediction from H&E.
 
     Min, Shi, Zhang, Wan & Wang, "Multimodal contrastive learning for spatial gene expression
@@ -106,6 +158,9 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
     through an image encoder and its own projection head. A symmetric CLIP loss aligns the two.
     A query spot's expression is the inverse-squared-distance weighted mean of the measured
     expression of the ``top_k`` reference spots most similar to its image embedding.
+
+    Build the training data from reference sections with :meth:`from_references`, or register
+    one AnnData of reference spots with :meth:`setup_anndata`.
 
     Parameters
     ----------
@@ -137,21 +192,22 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
     -----
     With features in ``obsm[image_key]`` the image encoder is frozen (the CPU path): only the
     heads and the Transformer train, and the features are standardised with the reference's
-    mean and standard deviation. Deviations from the released code: the position tables are
-    sized to the largest array coordinate + 1 instead of 65,536 rows (≈0.4 GB for 785 genes);
-    the loss runs on any device.
+    mean and standard deviation. The image input is a registered field, loaded with each
+    mini-batch, so it never sits on the training device as a whole. Deviations from the
+    released code: the position tables are sized to the largest array coordinate + 1 instead
+    of 65,536 rows (≈0.4 GB for 785 genes); Adam's ``eps`` is PyTorch's 1e-8, as the released
+    code's; the loss runs on any device.
 
     Examples
     --------
-    >>> sm.pp.he_patches(ref)
-    ... sm.pp.he_features(ref)  # obsm["X_he_stats"]
-    >>> sm.model.MclSTExp.setup_anndata(ref, image_key="X_he_stats")
-    >>> model = sm.model.MclSTExp(ref)
+    >>> model = sm.model.MclSTExp.from_references([ref1, ref2], genes=panel)
     >>> model.train()
-    >>> pred = model.predict(query)  # DataFrame: query spots × reference genes
+    >>> pred = model.get_expression(query)  # DataFrame: query spots × panel genes
     """
 
     _module_cls = MclSTExpModule
+    _data_splitter_cls = MiniBatchDataSplitter
+    _save_anndata = True
 
     def __init__(
         self,
@@ -171,22 +227,27 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
         log_base: float = 10.0,
     ):
         super().__init__(adata)
-        if n_layers < 0 or n_heads < 1 or head_dim < 1 or n_latent < 1:
-            raise ValueError("`n_layers` must be ≥ 0 and `n_heads`, `head_dim`, `n_latent` ≥ 1.")
-        if temperature <= 0:
-            raise ValueError(f"`temperature` must be positive (got {temperature!r}).")
-        args = self.adata_manager.registry["setup_args"]
-        images = torch.as_tensor(image_input(adata, args["image_key"]))
+        check_int(n_layers, "n_layers", min_value=0)
+        for name, value in (("n_heads", n_heads), ("head_dim", head_dim), ("n_latent", n_latent)):
+            check_int(value, name, min_value=1)
+        check_number(temperature, "temperature", min_value=0, min_inclusive=False)
+        check_number(dropout, "dropout", min_value=0, max_value=1, max_inclusive=False)
+        check_number(target_sum, "target_sum", min_value=0, min_inclusive=False)
+        check_number(log_base, "log_base", min_value=1, min_inclusive=False)
+        images = image_input(adata, self._setup_args["image_key"])
         x, y = (self.adata.obs[k].to_numpy().astype(np.int64) for k in self._coord_keys())
+        self.image_shape_ = list(images.shape[1:])
+        self.image_dtype_ = str(images.dtype)
         kwargs = {}
         if images.ndim == 2:
-            kwargs["feature_mean"] = images.mean(0)
-            kwargs["feature_std"] = images.std(0).clamp_min(1e-6)
+            features = torch.as_tensor(images)
+            kwargs["feature_mean"] = features.mean(0)
+            kwargs["feature_std"] = features.std(0).clamp_min(1e-6)
         else:
             kwargs["image_encoder"] = image_encoder(encoder, weights_path)
         self.module = self._module_cls(
             self.summary_stats.n_vars,
-            images,
+            images.shape[1] if images.ndim == 2 else None,
             (int(x.max()) + 1, int(y.max()) + 1),
             n_layers=n_layers,
             n_heads=n_heads,
@@ -208,10 +269,11 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
         self.init_params_ = self._get_init_params(locals())
 
     @classmethod
+    @d.dedent
     def setup_anndata(
         cls,
         adata: AnnData,
-        image_key: str = "X_he_stats",
+        image_key: str = embedding_key(he_features_stem("stats")),
         layer: str | None = None,
         array_coords_keys: Sequence[str] | None = None,
         **kwargs,
@@ -225,8 +287,7 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
         image_key
             ``obsm`` key of frozen image features (``n_obs × d``; the CPU path) or of ``uint8``
             patches ``(n_obs, h, w, 3)`` (end-to-end training of the image encoder).
-        layer
-            Layer holding the raw counts (``None``: ``.X``).
+        %(layer)s
         array_coords_keys
             Two ``obs`` columns with integer grid positions; default ``("array_x", "array_y")``
             or ``("array_row", "array_col")``, whichever exists.
@@ -234,27 +295,91 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
         setup_method_args = cls._get_setup_method_args(**locals())
         check_adata(adata)
         counts = get_layer(adata, layer)
-        what = "`adata.X`" if layer is None else f"`adata.layers[{layer!r}]`"
-        check_counts(counts, what)
+        check_counts(counts, where("adata", layer))
         totals = np.asarray(counts.sum(1)).ravel()
         if not (totals > 0).any():
-            raise ValueError(f"{what} has no counts: the reference needs measured expression.")
+            raise ValueError(
+                f"{where('adata', layer)} has no counts: the reference needs measured expression."
+            )
         image_input(adata, image_key)
         keys = array_coords(adata, array_coords_keys)
         setup_method_args["setup_args"]["array_coords_keys"] = list(keys)
-        adata.obs[INDICES_COLUMN] = np.arange(adata.n_obs)
         fields = [
             LayerField(REGISTRY_KEYS.X_KEY, layer, is_count_data=True),
             NumericalObsField(ARRAY_X, keys[0]),
             NumericalObsField(ARRAY_Y, keys[1]),
-            NumericalObsField(REGISTRY_KEYS.INDICES_KEY, INDICES_COLUMN),
+            ObsmField(IMAGE_KEY, image_key),
         ]
         manager = AnnDataManager(fields=fields, setup_method_args=setup_method_args)
         manager.register_fields(adata, **kwargs)
         cls.register_manager(manager)
 
+    @classmethod
+    def from_references(
+        cls,
+        reference: AnnData | Sequence[AnnData] | Mapping[str, AnnData],
+        genes: Sequence[str] | None = None,
+        *,
+        image_key: str = embedding_key(he_features_stem("stats")),
+        layer: str | None = None,
+        array_coords_keys: Sequence[str] | None = None,
+        **model_kwargs,
+    ) -> MclSTExp:
+        """Build the training data from reference sections and return an untrained model.
+
+        The reference spots of all sections go into one AnnData (``model.adata``): raw counts
+        of the panel genes, the image input of ``obsm[image_key]``, the array coordinates and
+        ``obs["section"]``. The sections themselves are not changed.
+
+        Parameters
+        ----------
+        reference
+            One or several sections with raw counts, array coordinates and image input in
+            ``obsm[image_key]`` (:func:`stmin.pp.he_features`, or features from any model).
+        genes
+            Genes to predict (e.g. the 785-gene HER2+ panel); default: all genes shared by the
+            references. Library sizes are taken over this panel.
+        image_key
+            ``obsm`` key of the image input, the same in every section.
+        %(layer)s
+        array_coords_keys
+            See :meth:`setup_anndata`.
+        **model_kwargs
+            Arguments of :class:`MclSTExp`.
+        """
+        refs = as_references(reference)
+        genes = panel_genes(refs, genes)
+        blocks, images, obs = [], [], []
+        for i, ref in enumerate(refs):
+            name = f"reference[{i}]"
+            counts = get_layer(ref, layer, name)
+            check_counts(counts, where(name, layer))
+            blocks.append(
+                sp.csr_matrix(counts[:, ref.var_names.get_indexer(genes)], dtype=np.float32)
+            )
+            images.append(image_input(ref, image_key, name))
+            keys = array_coords(ref, array_coords_keys, name)
+            frame = pd.DataFrame(
+                {ARRAY_X: ref.obs[keys[0]].to_numpy(), ARRAY_Y: ref.obs[keys[1]].to_numpy()},
+                index=[f"{i}:{o}" for o in ref.obs_names],
+            )
+            frame[SECTION_KEY] = str(i)
+            obs.append(frame)
+        shapes = {(im.shape[1:], im.dtype) for im in images}
+        if len(shapes) > 1:
+            raise ValueError(
+                f"The references' `obsm[{image_key!r}]` differ in shape or type: {shapes}; compute "
+                "them the same way (same encoder, same patch size)."
+            )
+        train = AnnData(
+            sp.vstack(blocks).tocsr(), obs=pd.concat(obs), var=pd.DataFrame(index=genes)
+        )
+        train.obsm[image_key] = np.concatenate(images)
+        cls.setup_anndata(train, image_key=image_key, array_coords_keys=(ARRAY_X, ARRAY_Y))
+        return cls(train, **model_kwargs)
+
     def _coord_keys(self) -> tuple[str, str]:
-        return tuple(self.adata_manager.registry["setup_args"]["array_coords_keys"])
+        return tuple(self._setup_args["array_coords_keys"])
 
     def train(
         self,
@@ -263,10 +388,7 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
         batch_size: int = 128,
         lr: float = 1e-4,
         weight_decay: float = 1e-3,
-        accelerator: str = "auto",
-        devices: int | list[int] | str = "auto",
-        plan_kwargs: dict | None = None,
-        **trainer_kwargs,
+        **kwargs,
     ):
         """Train with Adam on shuffled mini-batches of reference spots (the paper's settings).
 
@@ -278,24 +400,12 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
             Spots per mini-batch, i.e. per Transformer sentence (128).
         lr, weight_decay
             Adam settings (1e-4, 1e-3).
-        accelerator, devices
-            Passed to Lightning (``"cpu"``, ``"gpu"``, ``"auto"``).
-        plan_kwargs
-            Further arguments of :class:`scvi.train.TrainingPlan`.
-        **trainer_kwargs
-            Further arguments of :class:`scvi.train.Trainer`.
+        **kwargs
+            Further arguments of :meth:`stmin.train.TrainingMixin.train` (``accelerator``,
+            ``devices``, ``enable_progress_bar`` …).
         """
-        self.module.train()
-        plan = {"lr": lr, "weight_decay": weight_decay, "optimizer": "Adam", **(plan_kwargs or {})}
-        trainer_kwargs.setdefault("early_stopping", False)
         return super().train(
-            max_epochs=max_epochs,
-            accelerator=accelerator,
-            devices=devices,
-            train_size=1.0,
-            batch_size=batch_size,
-            plan_kwargs=plan,
-            **trainer_kwargs,
+            max_epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, **kwargs
         )
 
     # -- embeddings -----------------------------------------------------------------------------
@@ -324,15 +434,12 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
 
     @torch.inference_mode()
     def _image_embeddings(self, adata: AnnData, batch_size: int, name: str) -> torch.Tensor:
-        images = image_input(adata, self.adata_manager.registry["setup_args"]["image_key"], name)
-        trained = self.module.images
-        if images.shape[1:] != tuple(trained.shape[1:]) or images.dtype != np.dtype(
-            str(trained.dtype).removeprefix("torch.")
-        ):
+        images = image_input(adata, self._setup_args["image_key"], name)
+        if list(images.shape[1:]) != self.image_shape_ or str(images.dtype) != self.image_dtype_:
             raise ValueError(
                 f"`{name}`'s image input has shape {images.shape[1:]} ({images.dtype}); the model "
-                f"was trained on {tuple(trained.shape[1:])} ({trained.dtype}). Compute it the same "
-                "way (same encoder, same patch size)."
+                f"was trained on {tuple(self.image_shape_)} ({self.image_dtype_}). Compute it the "
+                "same way (same encoder, same patch size)."
             )
         self.module.eval()
         images = torch.as_tensor(images)
@@ -370,15 +477,18 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
             Patches or feature rows per forward pass.
         """
         self._check_if_trained(warn=False)
+        check_choice(modality, "modality", ("spot", "image"))
+        check_int(chunk_size, "chunk_size", min_value=1)
+        check_int(batch_size, "batch_size", min_value=1)
         if modality == "spot":
             if adata is not None and adata is not self.adata:
                 raise ValueError("Spot embeddings are available for the reference only.")
             return self._spot_embeddings(chunk_size).numpy()
-        if modality == "image":
-            return self._image_embeddings(adata or self.adata, batch_size, "adata").numpy()
-        raise ValueError(f"`modality` must be 'spot' or 'image' (got {modality!r}).")
+        if adata is not None:
+            check_adata(adata, allow_view=True, need_vars=False)
+        return self._image_embeddings(adata or self.adata, batch_size, "adata").numpy()
 
-    def predict(
+    def get_expression(
         self,
         adata: AnnData,
         *,
@@ -403,14 +513,15 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
 
         Returns
         -------
-        Query spots × reference genes, in the transformed (log) space of the training targets.
+        Query spots × reference genes, in the transformed (log) space of the training targets
+        (:attr:`expression_space`).
         """
         self._check_if_trained(warn=False)
         check_adata(adata, "adata_query", allow_view=True, need_vars=False)
-        if distance not in ("l1", "l2"):
-            raise ValueError(f"`distance` must be 'l2' or 'l1' (got {distance!r}).")
-        if not isinstance(top_k, int | np.integer) or top_k < 1:
-            raise ValueError(f"`top_k` must be a positive integer (got {top_k!r}).")
+        check_choice(distance, "distance", DISTANCES)
+        check_int(top_k, "top_k", min_value=1)
+        check_int(chunk_size, "chunk_size", min_value=1)
+        check_int(batch_size, "batch_size", min_value=1)
         keys = self._spot_embeddings(chunk_size)
         queries = self._image_embeddings(adata, batch_size, "adata_query")
         values = self.module.transform(
@@ -423,3 +534,8 @@ class MclSTExp(UnsupervisedTrainingMixin, BaseModelClass):
             ]
         )
         return pd.DataFrame(pred.numpy(), index=adata.obs_names, columns=self.adata.var_names)
+
+    @property
+    def expression_space(self) -> dict:
+        """The transform of the predictions: ``{"target_sum", "log_base"}`` (see Parameters)."""
+        return {"target_sum": self.module.target_sum, "log_base": self.module.log_base}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from scvi import REGISTRY_KEYS
 from scvi.module.base import BaseModuleClass, LossOutput, auto_move_data
@@ -12,21 +10,12 @@ from torch import nn
 from ...nn._image_encoders import patches_to_tensor
 from ...nn._projection import ProjectionHead, clip_loss
 from ...nn._set_transformer import TransformerBlock
+from ...pp._transform import expression_transform
 
 ARRAY_X, ARRAY_Y = "array_x", "array_y"
-
-
-def expression_transform(
-    counts: torch.Tensor, target_sum: float = 1e4, log_base: float = 10.0
-) -> torch.Tensor:
-    """Panel-normalised log expression: ``log_base(1 + target_sum · counts / Σ_panel counts)``.
-
-    The library size is summed over the panel genes only, as mclSTExp's code does; spots with
-    no panel counts map to zeros.
-    """
-    total = counts.sum(-1, keepdim=True)
-    scaled = counts * (target_sum / total.clamp_min(1e-12))
-    return torch.log1p(scaled) / math.log(log_base)
+"""Registry keys of the spots' array coordinates."""
+IMAGE_KEY = "image"
+"""Registry key of the spots' image input (features or patches)."""
 
 
 def augment(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -60,9 +49,9 @@ class MclSTExpModule(BaseModuleClass):
     ----------
     n_genes
         Panel size G (the token width).
-    images
-        The training spots' image input, indexed by the rows' ``_indices``: frozen features
-        ``(n, d)`` (float) or patches ``(n, h, w, 3)`` (``uint8``) for end-to-end training.
+    n_image_features
+        Width of frozen image features; ``None`` when ``image_encoder`` turns patches into
+        features (end-to-end training).
     n_positions
         Sizes of the two learned position tables (largest array coordinate + 1).
     image_encoder
@@ -87,7 +76,7 @@ class MclSTExpModule(BaseModuleClass):
     def __init__(
         self,
         n_genes: int,
-        images: torch.Tensor,
+        n_image_features: int | None,
         n_positions: tuple[int, int],
         *,
         image_encoder: nn.Module | None = None,
@@ -107,9 +96,8 @@ class MclSTExpModule(BaseModuleClass):
         super().__init__()
         self.temperature, self.target_sum, self.log_base = temperature, target_sum, log_base
         self.augment_images = augment_images
-        self.register_buffer("images", images, persistent=False)
         self.image_encoder = image_encoder
-        image_dim = image_encoder.out_dim if image_encoder is not None else images.shape[1]
+        image_dim = image_encoder.out_dim if image_encoder is not None else n_image_features
         if image_encoder is None:
             self.register_buffer("feature_mean", feature_mean.float())
             self.register_buffer("feature_std", feature_std.float())
@@ -152,17 +140,13 @@ class MclSTExpModule(BaseModuleClass):
             "counts": tensors[REGISTRY_KEYS.X_KEY],
             "x": tensors[ARRAY_X],
             "y": tensors[ARRAY_Y],
-            "index": tensors[REGISTRY_KEYS.INDICES_KEY],
+            "images": tensors[IMAGE_KEY],
         }
 
     @auto_move_data
-    def inference(self, counts, x, y, index):
+    def inference(self, counts, x, y, images):
         """Spot and image embeddings of a mini-batch (the batch is one Transformer set)."""
-        images = self.images[index.long().flatten().to(self.images.device)]
-        return {
-            "spot": self.embed_spots(counts, x, y),
-            "image": self.embed_images(images.to(counts.device)),
-        }
+        return {"spot": self.embed_spots(counts, x, y), "image": self.embed_images(images)}
 
     def _get_generative_input(self, tensors, inference_outputs):
         return {}

@@ -12,13 +12,23 @@ from anndata import AnnData
 from scvi.data.fields import NumericalObsField
 from sklearn.cluster import KMeans
 
-from ..._validate import check_counts, check_n_clusters, get_layer
-from ...pp._scasdc import SIZE_FACTOR_KEY, log_normalized, size_factors
+from ..._constants import CELL_CONNECTIVITIES_KEY, SIZE_FACTORS_KEY
+from ..._docs import d
+from ..._random import check_random_state
+from ..._settings import logger
+from ..._validate import (
+    check_choice,
+    check_counts,
+    check_int,
+    check_n_clusters,
+    check_weights,
+    get_layer,
+    where,
+)
+from ...pp._scasdc import log_normalized, size_factors
 from ...pp._transform import gene_moments
 from .._graph_base import GraphModelBase
 from ._module import SIZE_FACTOR, ScASDCModule
-
-CELL_GRAPH_KEY = "cell_connectivities"
 
 
 class ScASDC(GraphModelBase):
@@ -84,7 +94,7 @@ class ScASDC(GraphModelBase):
     >>> model = sm.model.ScASDC(adata, n_clusters=8)
     >>> model.train()
     >>> adata.obsm["X_scasdc"] = model.get_latent_representation()
-    >>> adata.obs["scasdc"] = model.predict()
+    >>> adata.obs["scasdc"] = model.get_labels()
     """
 
     _graph_norm = "row"
@@ -103,14 +113,14 @@ class ScASDC(GraphModelBase):
     ):
         super().__init__(adata)
         n_clusters = check_n_clusters(n_clusters, adata.n_obs)
-        if len(n_hidden) != 3 or min(n_hidden) < 1:
+        if isinstance(n_hidden, str) or not hasattr(n_hidden, "__len__") or len(n_hidden) != 3:
             raise ValueError(f"`n_hidden` must be three positive widths (got {n_hidden!r}).")
-        if attention not in ("graph", "full"):
-            raise ValueError(f"`attention` must be 'graph' or 'full' (got {attention!r}).")
-        if len(loss_weights) != 5 or min(loss_weights) < 0:
-            raise ValueError(
-                f"`loss_weights` must be five non-negative numbers (got {loss_weights!r})."
-            )
+        for i, width in enumerate(n_hidden):
+            check_int(width, f"n_hidden[{i}]", min_value=1)
+        check_int(n_latent, "n_latent", min_value=1)
+        check_int(n_heads, "n_heads", min_value=1)
+        check_choice(attention, "attention", ("graph", "full"))
+        check_weights(loss_weights, "loss_weights", 5)
         counts = self._features().numpy()
         mean, std = gene_moments(log_normalized(counts, self._size_factors().numpy()))
         self.module = ScASDCModule(
@@ -134,12 +144,13 @@ class ScASDC(GraphModelBase):
         self.init_params_ = self._get_init_params(locals())
 
     @classmethod
+    @d.dedent
     def setup_anndata(
         cls,
         adata: AnnData,
         layer: str | None = None,
-        size_factor_key: str | None = SIZE_FACTOR_KEY,
-        connectivity_key: str = CELL_GRAPH_KEY,
+        size_factor_key: str | None = SIZE_FACTORS_KEY,
+        connectivity_key: str = CELL_CONNECTIVITIES_KEY,
         **kwargs,
     ) -> None:
         """Register the raw counts, the size factors and the cell graph of ``adata``.
@@ -148,21 +159,24 @@ class ScASDC(GraphModelBase):
         ----------
         adata
             Cells × genes AnnData (e.g. after :func:`stmin.pp.scasdc_preprocess`).
-        layer
-            Layer with the raw counts; ``None`` uses ``.X``.
+        %(layer)s
         size_factor_key
             ``obs`` column of the size factors; if it is absent (or ``None``) they are computed
-            from the registered counts and stored in ``obs["size_factors"]``.
+            from the registered counts and written to ``obs["size_factors"]`` (with a warning).
         connectivity_key
             ``obsp`` key of the cell graph (:func:`stmin.pp.cell_graph`).
         """
         setup_method_args = cls._get_setup_method_args(**locals())
         x = get_layer(adata, layer)
-        check_counts(x, "`adata.X`" if layer is None else f"`adata.layers[{layer!r}]`")
+        check_counts(x, where("adata", layer))
         if size_factor_key is None or size_factor_key not in adata.obs:
-            size_factor_key = size_factor_key or SIZE_FACTOR_KEY
+            size_factor_key = size_factor_key or SIZE_FACTORS_KEY
+            logger.warning(
+                f"`adata.obs[{size_factor_key!r}]` not found: writing the size factors of the "
+                "registered counts there (`sm.pp.scasdc_preprocess` computes them from all genes)."
+            )
             adata.obs[size_factor_key] = size_factors(x)
-        sf = adata.obs[size_factor_key].to_numpy(dtype=float)
+        sf = pd.to_numeric(adata.obs[size_factor_key], errors="coerce").to_numpy(dtype=float)
         if not np.all(np.isfinite(sf)) or (sf <= 0).any():
             raise ValueError(
                 f"`adata.obs[{size_factor_key!r}]` must be positive and finite; remove cells "
@@ -193,13 +207,13 @@ class ScASDC(GraphModelBase):
         sf = self._size_factors(adata)
 
         def run(module, counts):
-            module.stage = "joint"
             inference = module.inference(counts, sf.to(counts.device))
             keys = ("x", "z", "h2", "d1", "d3")
             return {**inference, **module.generative(**{k: inference[k] for k in keys})}
 
         return self._evaluate(adata, run)
 
+    @d.dedent
     def train(
         self,
         max_epochs: int = 200,
@@ -210,6 +224,7 @@ class ScASDC(GraphModelBase):
         pretrain_batch_size: int = 256,
         n_init: int = 20,
         random_state: int = 0,
+        plan_kwargs: dict | None = None,
         **kwargs,
     ):
         """Pretrain the autoencoder, initialise the cluster centres, then train jointly.
@@ -228,25 +243,34 @@ class ScASDC(GraphModelBase):
             k-means restarts for the initial centres (20).
         random_state
             Seed of that k-means.
+        %(plan_kwargs)s
         **kwargs
-            Passed to both stages (:meth:`stmin.train.FullGraphTrainingMixin.train`:
-            ``accelerator``, ``devices``, ``enable_progress_bar`` …).
+            Passed to both stages (:meth:`stmin.train.TrainingMixin.train`: ``accelerator``,
+            ``devices``, ``enable_progress_bar`` …).
         """
+        check_int(max_epochs, "max_epochs", min_value=1)
+        check_int(pretrain_epochs, "pretrain_epochs", min_value=0)
+        check_int(pretrain_batch_size, "pretrain_batch_size", min_value=2)
+        check_int(n_init, "n_init", min_value=1)
+        random_state = check_random_state(random_state) or 0
+        if "batch_size" in kwargs:
+            raise ValueError(
+                "ScASDC's joint stage trains on the whole cell graph; set the mini-batch size of "
+                "pretraining with `pretrain_batch_size=`."
+            )
+        plan_kwargs = dict(plan_kwargs or {})
         if pretrain_epochs:
             n_obs = self.adata.n_obs
             batch_size = min(pretrain_batch_size, n_obs)
             while n_obs % batch_size == 1:  # batch norm cannot train on a last batch of one
                 batch_size += 1
-            self.module.stage = "pretrain"
-            try:
-                self._fit(
-                    pretrain_epochs,
-                    batch_size=batch_size,
-                    lr=pretrain_lr,
-                    **kwargs,
-                )
-            finally:
-                self.module.stage = "joint"
+            super().train(
+                pretrain_epochs,
+                batch_size=batch_size,
+                lr=pretrain_lr,
+                plan_kwargs={**plan_kwargs, "stage": "pretrain"},
+                **kwargs,
+            )
             self.pretrain_history_ = {k: v.copy() for k, v in self.history.items()}
             # the joint stage starts its own history
             self.history_, self.is_trained_ = None, False
@@ -257,28 +281,30 @@ class ScASDC(GraphModelBase):
             km.fit(z)
             with torch.no_grad():
                 self.module.centers.copy_(torch.as_tensor(km.cluster_centers_))
-        self.module.train()  # Lightning keeps the modes it finds; the joint stage trains them
-        return self._fit(max_epochs, lr=lr, **kwargs)
+        return super().train(max_epochs, lr=lr, plan_kwargs=plan_kwargs, **kwargs)
 
+    def _check_batch_size(self, batch_size: int | None) -> None:
+        """Pretraining runs on mini-batches; :meth:`train` keeps the joint stage whole-graph."""
+
+    @d.dedent
     def get_latent_representation(self, adata: AnnData | None = None) -> np.ndarray:
         """Autoencoder embedding ``z`` of every cell, n_obs × n_latent.
 
         Parameters
         ----------
-        adata
-            AnnData set up like the training data (with its own cell graph); default: the
-            training data.
+        %(getter_adata)s
+            It needs its own cell graph.
         """
         self._check_if_trained(warn=False)
         return self._forward(adata)["z"].cpu().numpy()
 
-    def predict(self, adata: AnnData | None = None, soft: bool = False):
+    @d.dedent
+    def get_labels(self, adata: AnnData | None = None, soft: bool = False):
         """Cluster of every cell: the argmax of the GCN branch's softmax.
 
         Parameters
         ----------
-        adata
-            AnnData set up like the training data; default: the training data.
+        %(getter_adata)s
         soft
             Return the n_obs × n_clusters probabilities instead of labels.
 

@@ -22,7 +22,7 @@ from ...nn import (
     target_distribution,
     zinb_nll,
 )
-from ...train import node_order
+from ...train import whole_graph
 
 SIZE_FACTOR = "size_factor"
 """Registry key of the per-cell size factors."""
@@ -99,7 +99,6 @@ class ScASDCModule(BaseModuleClass):
         self.w_kl, self.w_kl_gcn, self.w_graph, self.w_graph_mse, self.w_zinb = (
             float(w) for w in loss_weights
         )
-        self.stage: Stage = "joint"
         self.register_buffer("gene_mean", torch.as_tensor(gene_mean, dtype=torch.float32))
         self.register_buffer("gene_std", torch.as_tensor(gene_std, dtype=torch.float32))
         # content branch
@@ -123,7 +122,6 @@ class ScASDCModule(BaseModuleClass):
         return {
             "counts": tensors[REGISTRY_KEYS.X_KEY],
             "size_factor": tensors[SIZE_FACTOR],
-            "indices": tensors.get(REGISTRY_KEYS.INDICES_KEY),
         }
 
     def _get_generative_input(self, tensors, inference_outputs):
@@ -136,11 +134,10 @@ class ScASDCModule(BaseModuleClass):
     def _edges(self):
         return None if self.attention == "full" else (self.graph.rows, self.graph.cols)
 
-    def inference(self, counts, size_factor, indices=None) -> dict:
-        """Run the autoencoder (cells in graph order unless pretraining on mini-batches)."""
-        if self.stage == "joint":
-            counts = node_order(counts, indices, self.graph.n_nodes)
-            size_factor = node_order(size_factor.view(-1, 1), indices, self.graph.n_nodes)
+    def inference(self, counts, size_factor, stage: Stage = "joint") -> dict:
+        """Run the autoencoder (on every cell, in graph order, unless pretraining)."""
+        if stage == "joint":
+            counts = whole_graph(counts, self.graph.n_nodes)
         x = self.scaled_input(counts, size_factor)
         h1 = self.enc1(x)
         h2 = self.enc2(h1)
@@ -157,10 +154,10 @@ class ScASDCModule(BaseModuleClass):
             "d3": d3,
         }
 
-    def generative(self, x, z, h2, d1, d3) -> dict:
+    def generative(self, x, z, h2, d1, d3, stage: Stage = "joint") -> dict:
         """Decode; in the joint stage also run the attention-fused GCN branch."""
         out = {"x_hat": self.dec_out(d3), "zinb": self.zinb(d3)}
-        if self.stage == "pretrain":
+        if stage == "pretrain":
             return out
         edges, graph = self._edges(), self.graph
         a1 = self.attn1(F.relu(self.gcn1(x, graph)) + h2, edges)
@@ -172,7 +169,9 @@ class ScASDCModule(BaseModuleClass):
         out.update(logits=logits, r=r)
         return out
 
-    def loss(self, tensors, inference_outputs, generative_outputs) -> LossOutput:
+    def loss(
+        self, tensors, inference_outputs, generative_outputs, stage: Stage = "joint"
+    ) -> LossOutput:
         """The paper's weighted loss (autoencoder terms only while pretraining)."""
         x, z = inference_outputs["x"], inference_outputs["z"]
         mu, theta, pi = generative_outputs["zinb"]
@@ -185,7 +184,7 @@ class ScASDCModule(BaseModuleClass):
         ).mean()
         metrics = {"mse_loss": mse.detach(), "zinb_loss": zinb.detach()}
         total = mse + self.w_zinb * zinb
-        if self.stage == "joint":
+        if stage == "joint":
             q = soft_assignment(z, self.centers)
             p = target_distribution(q.detach())
             kl = F.kl_div(q.clamp_min(1e-12).log(), p, reduction="batchmean")

@@ -10,9 +10,18 @@ from anndata import AnnData
 from scvi import REGISTRY_KEYS
 from scvi.data.fields import CategoricalObsField
 
-from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
-from ..._validate import check_batches, check_masking, check_n_clusters, get_graph
-from ...tl._domains import ClusterMethod
+from ..._cluster import ClusterMethod
+from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY, STG3NET_INPUT_KEY, STG3NET_INPUT_STEM
+from ..._docs import d
+from ..._validate import (
+    check_batches,
+    check_choice,
+    check_int,
+    check_masking,
+    check_n_clusters,
+    check_number,
+    get_graph,
+)
 from .._graph_base import GraphModelBase
 from ._module import Adversarial, STG3NetModule
 
@@ -32,7 +41,7 @@ class STG3Net(GraphModelBase):
         AnnData registered with :meth:`setup_anndata`.
     n_clusters
         Number of domains: the pseudo-labels that filter the anchors, and the default of
-        :meth:`predict_domains`.
+        :meth:`get_labels`.
     n_latent, n_hidden, n_gcn_hidden, dropout
         Architecture (16; (64, 32); 64; 0.2).
     mask_rate, replace_rate
@@ -73,11 +82,11 @@ class STG3Net(GraphModelBase):
     --------
     >>> adata = sm.pp.concat_slices({"151673": a, "151674": b, "151675": c}, batch_key="slice")
     >>> sm.pp.spatial_graph(adata, n_neighs=12, library_key="slice")
-    >>> sm.pp.stmgac_preprocess(adata, key_added="X_stg3net_input")
+    >>> sm.pp.stmgac_preprocess(adata, key_added="stg3net_input")
     >>> sm.model.STG3Net.setup_anndata(adata, batch_key="slice")
     >>> model = sm.model.STG3Net(adata, n_clusters=7)
     >>> model.train()
-    >>> adata.obs["stg3net"] = model.predict_domains()
+    >>> adata.obs["stg3net"] = model.get_labels()
     """
 
     def __init__(
@@ -102,15 +111,22 @@ class STG3Net(GraphModelBase):
         super().__init__(adata)
         check_n_clusters(n_clusters, adata.n_obs)
         check_masking(mask_rate, replace_rate, loss_weights, 3)
-        if not 0 <= anchor_drop_rate < 1:
-            raise ValueError(f"`anchor_drop_rate` must be in [0, 1) (got {anchor_drop_rate}).")
-        if adversarial not in ("grl", "none"):
-            raise ValueError(f"`adversarial` must be 'grl' or 'none' (got {adversarial!r}).")
-        if n_anchor_neighbors < 1 or t_step < 1 or start_step < 0:
-            raise ValueError(
-                "`n_anchor_neighbors` and `t_step` must be ≥ 1 and `start_step` ≥ 0 (got "
-                f"{n_anchor_neighbors}, {t_step}, {start_step})."
-            )
+        check_number(
+            anchor_drop_rate, "anchor_drop_rate", min_value=0, max_value=1, max_inclusive=False
+        )
+        check_choice(adversarial, "adversarial", ("grl", "none"))
+        for name, value in (
+            ("n_latent", n_latent),
+            ("n_gcn_hidden", n_gcn_hidden),
+            ("n_anchor_neighbors", n_anchor_neighbors),
+            ("t_step", t_step),
+        ):
+            check_int(value, name, min_value=1)
+        for i, width in enumerate(n_hidden):
+            check_int(width, f"n_hidden[{i}]", min_value=1)
+        check_int(start_step, "start_step", min_value=0)
+        check_number(dropout, "dropout", min_value=0, max_value=1, max_inclusive=False)
+        check_number(sce_t, "sce_t", min_value=0, min_inclusive=False)
         n_input = self._features().shape[1]
         n_batches = self.summary_stats.n_batch
         self.module = STG3NetModule(
@@ -140,11 +156,12 @@ class STG3Net(GraphModelBase):
         self.init_params_ = self._get_init_params(locals())
 
     @classmethod
+    @d.dedent
     def setup_anndata(
         cls,
         adata: AnnData,
         batch_key: str,
-        use_rep: str | None = "X_stg3net_input",
+        use_rep: str | None = STG3NET_INPUT_KEY,
         layer: str | None = None,
         connectivity_key: str = CONNECTIVITIES_KEY,
         spatial_key: str = SPATIAL_KEY,
@@ -158,26 +175,23 @@ class STG3Net(GraphModelBase):
             Concatenated slices (:func:`stmin.pp.concat_slices`) with a per-slice spatial graph
             in ``obsp[connectivity_key]`` (:func:`stmin.pp.spatial_graph` with
             ``library_key=batch_key``).
-        batch_key
-            ``obs`` column naming each spot's slice (at least two slices).
-        use_rep
-            ``obsm`` key of the input (default: :func:`stmin.pp.stmgac_preprocess` run with
-            ``key_added="X_stg3net_input"`` on the concatenated data); ``None`` uses ``.X`` or
-            ``layer``.
-        layer
-            Layer used as input when ``use_rep`` is ``None``.
-        connectivity_key
-            ``obsp`` key of the spatial adjacency.
-        spatial_key
-            ``obsm`` key of the coordinates (for the refinement of :meth:`predict_domains`).
+        %(batch_key)s
+            At least two slices.
+        %(setup_use_rep)s
+            The default is :func:`stmin.pp.stmgac_preprocess` run with
+            ``key_added="stg3net_input"`` on the concatenated data.
+        %(setup_layer)s
+        %(connectivity_key)s
+        %(spatial_key)s
+            Used by the refinement of :meth:`get_labels`.
         """
         setup_method_args = cls._get_setup_method_args(**locals())
         check_batches(adata, batch_key)
-        if use_rep == "X_stg3net_input" and use_rep not in adata.obsm:
+        if use_rep == STG3NET_INPUT_KEY and use_rep not in adata.obsm:
             raise KeyError(
-                "`adata.obsm['X_stg3net_input']` not found. Run "
-                "`sm.pp.stmgac_preprocess(adata, key_added='X_stg3net_input')` first, or pass "
-                "`use_rep=` naming another representation."
+                f"`adata.obsm[{STG3NET_INPUT_KEY!r}]` not found. Run "
+                f"`sm.pp.stmgac_preprocess(adata, key_added={STG3NET_INPUT_STEM!r})` first, or "
+                "pass `use_rep=` naming another representation."
             )
         codes = pd.Categorical(adata.obs[batch_key]).codes
         graph = get_graph(adata, connectivity_key).tocoo()
@@ -209,7 +223,7 @@ class STG3Net(GraphModelBase):
         """Train on all slices at once with the paper's optimiser settings.
 
         Adam (``lr`` 1e-3, ``weight_decay`` 1e-3), gradient norm clipped at 5, 1,000 epochs.
-        Other arguments are those of :meth:`stmin.train.FullGraphTrainingMixin.train`
+        Other arguments are those of :meth:`stmin.train.TrainingMixin.train`
         (``accelerator``, ``devices``, ``early_stopping``, ``enable_progress_bar`` …). The anchor
         counts of every refresh are kept in :attr:`anchor_history_`.
         """
@@ -223,23 +237,24 @@ class STG3Net(GraphModelBase):
         self.anchor_history_ = list(self.module.anchor_log)
         return out
 
+    @d.dedent
     def get_latent_representation(self, adata: AnnData | None = None) -> np.ndarray:
         """Joint embedding of every spot (encoder on the unmasked input), n_obs × n_latent.
 
         Parameters
         ----------
-        adata
-            AnnData set up like the training data; default: the training data.
+        %(getter_adata)s
         """
         self._check_if_trained(warn=False)
         return self._evaluate(adata, lambda m, x: m.encoder(x, m.graph)).cpu().numpy()
 
-    def predict_domains(
+    @d.dedent
+    def get_labels(
         self,
         adata: AnnData | None = None,
         n_clusters: int | None = None,
         *,
-        method: ClusterMethod = "gmm",
+        cluster_method: ClusterMethod = "gmm",
         refine: int | None = None,
         random_state: int = 0,
     ) -> pd.Categorical:
@@ -247,16 +262,12 @@ class STG3Net(GraphModelBase):
 
         Parameters
         ----------
-        adata
-            AnnData set up like the training data; default: the training data.
+        %(getter_adata)s
         n_clusters
             Number of domains; default: the ``n_clusters`` of the model.
-        method
-            ``"gmm"`` (tied-covariance Gaussian mixture, the paper's mclust EEE analogue),
-            ``"kmeans"`` or ``"leiden"``.
-        refine
-            Majority vote over this many nearest spots of the same slice; ``None`` (the paper's
-            setting) skips it.
+        %(cluster_method)s
+        %(refine)s
+            ``None`` is the paper's setting.
         random_state
             Seed of the clustering.
 
@@ -270,7 +281,7 @@ class STG3Net(GraphModelBase):
             self.get_latent_representation(adata),
             adata,
             self.module.n_clusters if n_clusters is None else n_clusters,
-            method=method,
+            method=cluster_method,
             refine=refine,
             random_state=random_state,
             groups=groups,

@@ -12,6 +12,7 @@ from scvi import REGISTRY_KEYS
 from scvi.module.base import BaseModuleClass, LossOutput
 from torch import nn
 
+from ..._cluster import cluster_embedding
 from ...nn import (
     BatchDiscriminator,
     GraphBlock,
@@ -25,8 +26,7 @@ from ...nn import (
     scaled_cosine_error,
     triplet_loss,
 )
-from ...tl._domains import cluster_embedding
-from ...train import node_order
+from ...train import whole_graph
 
 Adversarial = Literal["grl", "none"]
 
@@ -122,17 +122,16 @@ class STG3NetModule(BaseModuleClass):
         return {
             "x": tensors[REGISTRY_KEYS.X_KEY],
             "batch": tensors[REGISTRY_KEYS.BATCH_KEY],
-            "indices": tensors.get(REGISTRY_KEYS.INDICES_KEY),
         }
 
     def _get_generative_input(self, tensors, inference_outputs):
         return {"z": inference_outputs["z"]}
 
-    def inference(self, x, batch, indices=None) -> dict:
+    def inference(self, x, batch) -> dict:
         """Embed the nodes; in training mode, of a masked graph."""
         n = self.graph.n_nodes
-        x = node_order(x, indices, n)
-        batch = node_order(batch.reshape(-1, 1), indices, n).reshape(-1).long()
+        x = whole_graph(x, n)
+        batch = batch.reshape(-1).long()
         if not self.training:
             return {"x": x, "batch": batch, "z": self.encoder(x, self.graph), "masked": None}
         view = mask_nodes(x, self.mask_rate, self.input_token, self.replace_rate)

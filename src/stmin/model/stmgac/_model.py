@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
-from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
-from ..._validate import check_masking, check_n_clusters
-from ...tl._domains import ClusterMethod
+from ..._cluster import ClusterMethod
+from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY, STMGAC_INPUT_KEY
+from ..._docs import d
+from ..._validate import check_choice, check_int, check_masking, check_n_clusters, check_number
 from .._graph_base import GraphModelBase
 from ._module import STMGACModule
 
@@ -28,7 +29,7 @@ class STMGAC(GraphModelBase):
         AnnData registered with :meth:`setup_anndata`.
     n_clusters
         Number of domains. Anchor mining clusters the teacher embedding into this many groups
-        during training, and it is the default of :meth:`predict_domains`.
+        during training, and it is the default of :meth:`get_labels`.
     n_latent
         Embedding size (16).
     n_hidden
@@ -81,7 +82,7 @@ class STMGAC(GraphModelBase):
     >>> model = sm.model.STMGAC(adata, n_clusters=7)
     >>> model.train(max_epochs=500)
     >>> adata.obsm["X_stmgac"] = model.get_latent_representation()
-    >>> adata.obs["stmgac"] = model.predict_domains()
+    >>> adata.obs["stmgac"] = model.get_labels()
     """
 
     def __init__(
@@ -107,12 +108,24 @@ class STMGAC(GraphModelBase):
     ):
         super().__init__(adata)
         check_n_clusters(n_clusters, adata.n_obs)
-        self._graph_twice = gcn_norm == "double"
         check_masking(mask_rate, replace_rate, loss_weights, 3)
-        if gcn_norm not in ("single", "double"):
-            raise ValueError(f"`gcn_norm` must be 'single' or 'double' (got {gcn_norm!r}).")
-        if not 1 <= top_k:
-            raise ValueError(f"`top_k` must be ≥ 1 (got {top_k}).")
+        check_choice(gcn_norm, "gcn_norm", ("single", "double"))
+        for name, value in (
+            ("n_latent", n_latent),
+            ("n_gcn_hidden", n_gcn_hidden),
+            ("n_project", n_project),
+            ("top_k", top_k),
+            ("t_step", t_step),
+            ("n_kmeans", n_kmeans),
+            ("kmeans_iter", kmeans_iter),
+        ):
+            check_int(value, name, min_value=1)
+        for i, width in enumerate(n_hidden):
+            check_int(width, f"n_hidden[{i}]", min_value=1)
+        check_number(dropout, "dropout", min_value=0, max_value=1, max_inclusive=False)
+        check_number(momentum, "momentum", min_value=0, max_value=1)
+        check_number(sce_t, "sce_t", min_value=0, min_inclusive=False)
+        self._graph_twice = gcn_norm == "double"
         n_input = self._features().shape[1]
         self.module = STMGACModule(
             n_input,
@@ -140,10 +153,11 @@ class STMGAC(GraphModelBase):
         self.init_params_ = self._get_init_params(locals())
 
     @classmethod
+    @d.dedent
     def setup_anndata(
         cls,
         adata: AnnData,
-        use_rep: str | None = "X_stmgac_input",
+        use_rep: str | None = STMGAC_INPUT_KEY,
         layer: str | None = None,
         connectivity_key: str = CONNECTIVITIES_KEY,
         spatial_key: str = SPATIAL_KEY,
@@ -155,22 +169,19 @@ class STMGAC(GraphModelBase):
         ----------
         adata
             AnnData with a spatial graph in ``obsp[connectivity_key]``.
-        use_rep
-            ``obsm`` key of the input (default: the output of
-            :func:`stmin.pp.stmgac_preprocess`); ``None`` uses ``.X`` or ``layer``.
-        layer
-            Layer used as input when ``use_rep`` is ``None``.
-        connectivity_key
-            ``obsp`` key of the spatial adjacency (:func:`stmin.pp.spatial_graph`).
-        spatial_key
-            ``obsm`` key of the coordinates, used by the spatial refinement of
-            :meth:`predict_domains`.
+        %(setup_use_rep)s
+            The default is the output of :func:`stmin.pp.stmgac_preprocess`.
+        %(setup_layer)s
+        %(connectivity_key)s
+        %(spatial_key)s
+            Used by the spatial refinement of :meth:`get_labels`.
         """
         setup_method_args = cls._get_setup_method_args(**locals())
-        if use_rep == "X_stmgac_input" and use_rep not in adata.obsm:
+        if use_rep == STMGAC_INPUT_KEY and use_rep not in adata.obsm:
             raise KeyError(
-                "`adata.obsm['X_stmgac_input']` not found. Run `sm.pp.stmgac_preprocess(adata)` "
-                "first, or pass `use_rep=` naming another representation."
+                f"`adata.obsm[{STMGAC_INPUT_KEY!r}]` not found. Run "
+                "`sm.pp.stmgac_preprocess(adata)` first, or pass `use_rep=` naming another "
+                "representation."
             )
         cls._warn_if_counts(adata, use_rep, layer)
         cls._register(
@@ -194,9 +205,8 @@ class STMGAC(GraphModelBase):
         """Train on the whole graph with the paper's optimiser settings.
 
         Adam (``lr`` 1e-3, ``weight_decay`` 1e-3), gradient norm clipped at 5, 500 epochs, no
-        early stopping. Other arguments are those of
-        :meth:`stmin.train.FullGraphTrainingMixin.train` (``accelerator``, ``devices``,
-        ``early_stopping``, ``enable_progress_bar`` …).
+        early stopping. Other arguments are those of :meth:`stmin.train.TrainingMixin.train`
+        (``accelerator``, ``devices``, ``early_stopping``, ``enable_progress_bar`` …).
         """
         return super().train(
             max_epochs,
@@ -206,32 +216,38 @@ class STMGAC(GraphModelBase):
             **kwargs,
         )
 
+    @d.dedent
     def get_latent_representation(self, adata: AnnData | None = None) -> np.ndarray:
         """Embedding of every spot (online encoder on the unmasked input), n_obs × n_latent.
 
         Parameters
         ----------
-        adata
-            AnnData set up like the training data (with its own graph); default: the training
-            data.
+        %(getter_adata)s
         """
         self._check_if_trained(warn=False)
         return self._evaluate(adata, lambda m, x: m.encoder(x, m.graph)).cpu().numpy()
 
+    @d.dedent
     def get_reconstruction(self, adata: AnnData | None = None) -> np.ndarray:
-        """Decoder output in the input space (PCA or scaled genes), n_obs × n_input."""
+        """Decoder output in the input space (PCA or scaled genes), n_obs × n_input.
+
+        Parameters
+        ----------
+        %(getter_adata)s
+        """
         self._check_if_trained(warn=False)
         recon = self._evaluate(
             adata, lambda m, x: m.generative(m.encoder(x, m.graph))["reconstruction"]
         )
         return recon.cpu().numpy()
 
-    def predict_domains(
+    @d.dedent
+    def get_labels(
         self,
         adata: AnnData | None = None,
         n_clusters: int | None = None,
         *,
-        method: ClusterMethod = "gmm",
+        cluster_method: ClusterMethod = "gmm",
         refine: int | None = 30,
         random_state: int = 0,
     ) -> pd.Categorical:
@@ -239,16 +255,12 @@ class STMGAC(GraphModelBase):
 
         Parameters
         ----------
-        adata
-            AnnData set up like the training data; default: the training data.
+        %(getter_adata)s
         n_clusters
             Number of domains; default: the ``n_clusters`` of the model.
-        method
-            ``"gmm"`` (tied-covariance Gaussian mixture, mclust EEE analogue), ``"kmeans"`` or
-            ``"leiden"`` (resolution searched to give ``n_clusters``).
-        refine
-            Relabel each spot with the majority label of its ``refine`` nearest spots (30 in the
-            paper's DLPFC runs); ``None`` or 0 skips refinement.
+        %(cluster_method)s
+        %(refine)s
+            30 in the paper's DLPFC runs.
         random_state
             Seed of the clustering.
 
@@ -261,7 +273,7 @@ class STMGAC(GraphModelBase):
             self.get_latent_representation(adata),
             adata,
             self.module.n_clusters if n_clusters is None else n_clusters,
-            method=method,
+            method=cluster_method,
             refine=refine,
             random_state=random_state,
         )

@@ -22,7 +22,7 @@ from ...nn import (
     scaled_cosine_error,
     triplet_loss,
 )
-from ...train import node_order
+from ...train import whole_graph
 
 
 def _xavier_linear(n_in: int, n_out: int) -> nn.Linear:
@@ -113,15 +113,14 @@ class STMGACModule(BaseModuleClass):
     def _get_inference_input(self, tensors):
         return {
             "x": tensors[REGISTRY_KEYS.X_KEY],
-            "indices": tensors.get(REGISTRY_KEYS.INDICES_KEY),
         }
 
     def _get_generative_input(self, tensors, inference_outputs):
         return {k: inference_outputs[k] for k in ("z", "masked", "kept")}
 
-    def inference(self, x: torch.Tensor, indices: torch.Tensor | None = None) -> dict:
+    def inference(self, x: torch.Tensor) -> dict:
         """Embed the nodes; in training mode, of a masked graph, plus the teacher's view."""
-        x = node_order(x, indices, self.graph.n_nodes)
+        x = whole_graph(x, self.graph.n_nodes)
         if not self.training:
             return {"x": x, "z": self.encoder(x, self.graph), "masked": None, "kept": None}
         view = mask_nodes(x, self.mask_rate, self.input_token, self.replace_rate)

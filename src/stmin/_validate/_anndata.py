@@ -1,29 +1,29 @@
-"""Input checks that run before any tensor is built.
-
-Every check raises :class:`KeyError` or :class:`ValueError` with a message that names the
-offending key or argument and says how to fix it.
-"""
+"""Checks of AnnData objects and of the keys stmin reads from them."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
-from ._constants import CONNECTIVITIES_KEY
-from ._settings import logger
-
-
-def _data(x) -> np.ndarray:
-    return x.data if sp.issparse(x) else np.asarray(x)
+from .._constants import CONNECTIVITIES_KEY, SPATIAL_KEY
+from ._values import check_finite, check_int
 
 
 def check_adata(
-    adata: AnnData, name: str = "adata", *, allow_view: bool = False, need_vars: bool = True
+    adata: AnnData,
+    name: str = "adata",
+    *,
+    allow_view: bool = False,
+    need_vars: bool = True,
+    unique_vars: bool = False,
 ) -> None:
     """Check that ``adata`` is a non-empty AnnData with unique ``obs_names``.
 
-    ``need_vars=False`` accepts an AnnData without variables (e.g. an H&E-only section).
+    ``need_vars=False`` accepts an AnnData without variables (e.g. an H&E-only section);
+    ``unique_vars=True`` also requires unique ``var_names`` (for functions that select genes by
+    name).
     """
     if not isinstance(adata, AnnData):
         raise TypeError(f"`{name}` must be an AnnData, got {type(adata).__name__}.")
@@ -41,39 +41,26 @@ def check_adata(
         raise ValueError(
             f"`{name}.obs_names` are not unique (e.g. {dup}). Run `{name}.obs_names_make_unique()` first."
         )
-
-
-def check_finite(x, what: str) -> None:
-    """Raise if ``x`` (dense or sparse) holds NaN or infinite values."""
-    values = _data(x)
-    if values.dtype.kind in "fc" and not np.isfinite(values).all():
-        n_bad = int((~np.isfinite(values)).sum())
+    if unique_vars and not adata.var_names.is_unique:
+        dup = adata.var_names[adata.var_names.duplicated()][:3].tolist()
         raise ValueError(
-            f"{what} contains {n_bad} NaN or infinite values; remove or impute them first."
+            f"`{name}.var_names` are not unique (e.g. {dup}); genes are matched by name here. "
+            f"Run `{name}.var_names_make_unique()` first."
         )
 
 
-def check_counts(x, what: str) -> None:
-    """Raise unless ``x`` looks like raw counts: finite, non-negative and integer-valued."""
-    check_finite(x, what)
-    values = _data(x)
-    if values.size and values.min() < 0:
-        raise ValueError(
-            f"{what} contains negative values; raw counts are expected. "
-            "Pass the raw counts (e.g. `layer='counts'`)."
-        )
-    if values.size and values.dtype.kind == "f" and not np.all(values == np.round(values)):
-        raise ValueError(
-            f"{what} is not integer-valued; raw counts are expected, not normalised data. "
-            "Pass the raw counts (e.g. `layer='counts'`), or a representation with `use_rep=`."
-        )
+def where(name: str, layer: str | None) -> str:
+    """How an error names a matrix: ``"`adata.X`"`` or ``"`adata.layers['counts']`"``."""
+    return f"`{name}.X`" if layer is None else f"`{name}.layers[{layer!r}]`"
 
 
 def get_layer(adata: AnnData, layer: str | None, name: str = "adata"):
     """Return ``adata.X`` or ``adata.layers[layer]``, raising a clear KeyError if missing."""
     if layer is None:
+        if adata.X is None:
+            raise ValueError(f"`{name}.X` is empty (None); pass `layer=` naming the counts.")
         return adata.X
-    if layer not in adata.layers:
+    if not isinstance(layer, str) or layer not in adata.layers:
         raise KeyError(
             f"`{name}.layers[{layer!r}]` not found; available layers: {list(adata.layers)}. "
             "Pass `layer=None` to use `.X`."
@@ -81,29 +68,45 @@ def get_layer(adata: AnnData, layer: str | None, name: str = "adata"):
     return adata.layers[layer]
 
 
+def get_obs(adata: AnnData, key: str, name: str = "adata", what: str = "column") -> pd.Series:
+    """Return ``adata.obs[key]``, raising a KeyError that lists the columns if it is missing."""
+    if not isinstance(key, str) or key not in adata.obs:
+        raise KeyError(
+            f"`{name}.obs[{key!r}]` not found; pass the {what} (available columns: "
+            f"{list(adata.obs.columns)})."
+        )
+    return adata.obs[key]
+
+
 def get_rep(adata: AnnData, use_rep: str, name: str = "adata") -> np.ndarray:
     """Return ``adata.obsm[use_rep]`` as a finite 2-D float array."""
-    if use_rep not in adata.obsm:
+    if not isinstance(use_rep, str) or use_rep not in adata.obsm:
         raise KeyError(
             f"`{name}.obsm[{use_rep!r}]` not found; available keys: {list(adata.obsm)}. "
             "Compute it first (e.g. `sc.pp.pca(adata)` for 'X_pca') or pass `use_rep=None`."
         )
     rep = adata.obsm[use_rep]
     rep = rep.toarray() if sp.issparse(rep) else np.asarray(rep)
-    if rep.ndim != 2:
-        raise ValueError(f"`{name}.obsm[{use_rep!r}]` must be 2-D, got shape {rep.shape}.")
+    if rep.ndim != 2 or rep.shape[1] == 0 or rep.dtype.kind not in "biuf":
+        raise ValueError(
+            f"`{name}.obsm[{use_rep!r}]` must be a numeric 2-D array with at least one column, "
+            f"got {rep.dtype} {rep.shape}."
+        )
     check_finite(rep, f"`{name}.obsm[{use_rep!r}]`")
     return rep.astype(np.float32, copy=False)
 
 
-def get_spatial(adata: AnnData, spatial_key: str = "spatial", name: str = "adata") -> np.ndarray:
+def get_spatial(adata: AnnData, spatial_key: str = SPATIAL_KEY, name: str = "adata") -> np.ndarray:
     """Return the spot coordinates ``adata.obsm[spatial_key]`` as a finite (n, 2|3) array."""
-    if spatial_key not in adata.obsm:
+    if not isinstance(spatial_key, str) or spatial_key not in adata.obsm:
         raise KeyError(
             f"`{name}.obsm[{spatial_key!r}]` not found. Store the spot coordinates there "
             f"(an n_obs × 2 array), or pass `spatial_key=` naming the obsm key that holds them."
         )
-    coords = np.asarray(adata.obsm[spatial_key], dtype=np.float64)
+    try:
+        coords = np.asarray(adata.obsm[spatial_key], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}.obsm[{spatial_key!r}]` must hold numeric coordinates.") from None
     if coords.ndim != 2 or coords.shape[1] not in (2, 3):
         raise ValueError(
             f"`{name}.obsm[{spatial_key!r}]` must have shape (n_obs, 2) or (n_obs, 3), got {coords.shape}."
@@ -118,7 +121,7 @@ def get_library(adata: AnnData, library_id: str | None = None) -> tuple[str, dic
 
     ``library_id=None`` picks the only library; several libraries, none, or an unknown id raise.
     """
-    spatial = adata.uns.get("spatial")
+    spatial = adata.uns.get(SPATIAL_KEY)
     if not isinstance(spatial, dict) or not spatial:
         raise KeyError(
             "`adata.uns['spatial']` not found: the H&E image and its scale factors are needed. "
@@ -131,7 +134,7 @@ def get_library(adata: AnnData, library_id: str | None = None) -> tuple[str, dic
                 f"`adata.uns['spatial']` holds several libraries {list(spatial)}; pass `library_id=`."
             )
         library_id = next(iter(spatial))
-    if library_id not in spatial:
+    if library_id not in spatial or not isinstance(spatial[library_id], dict):
         raise KeyError(
             f"`adata.uns['spatial'][{library_id!r}]` not found; libraries: {list(spatial)}."
         )
@@ -141,8 +144,8 @@ def get_library(adata: AnnData, library_id: str | None = None) -> tuple[str, dic
 def get_graph(
     adata: AnnData, connectivity_key: str = CONNECTIVITIES_KEY, name: str = "adata"
 ) -> sp.csr_matrix:
-    """Return the spatial graph ``adata.obsp[connectivity_key]`` as a square CSR matrix."""
-    if connectivity_key not in adata.obsp:
+    """Return the graph ``adata.obsp[connectivity_key]`` as a square CSR matrix with edges."""
+    if not isinstance(connectivity_key, str) or connectivity_key not in adata.obsp:
         raise KeyError(
             f"`{name}.obsp[{connectivity_key!r}]` not found. Run `sm.pp.spatial_graph({name})` "
             "(or `squidpy.gr.spatial_neighbors`) first, or pass `connectivity_key=`."
@@ -151,58 +154,42 @@ def get_graph(
     check_finite(graph, f"`{name}.obsp[{connectivity_key!r}]`")
     if graph.nnz and graph.data.min() < 0:
         raise ValueError(f"`{name}.obsp[{connectivity_key!r}]` has negative edge weights.")
+    if graph.nnz == 0 or graph.count_nonzero() == 0:
+        raise ValueError(
+            f"`{name}.obsp[{connectivity_key!r}]` has no edges. Rebuild it with "
+            f"`sm.pp.spatial_graph({name})` (more neighbours or a larger radius)."
+        )
     return graph
 
 
 def check_n_clusters(n_clusters, n_obs: int) -> int:
     """Check 2 ≤ ``n_clusters`` ≤ ``n_obs``."""
-    if (
-        n_clusters is None
-        or isinstance(n_clusters, bool)
-        or not isinstance(n_clusters, int | np.integer)
-    ):
-        raise ValueError(
-            f"`n_clusters` must be an integer between 2 and {n_obs} (got {n_clusters!r})."
-        )
-    if not 2 <= n_clusters <= n_obs:
-        raise ValueError(
-            f"`n_clusters` must be between 2 and adata.n_obs={n_obs} (got {n_clusters})."
-        )
-    return int(n_clusters)
+    return check_int(n_clusters, "n_clusters", min_value=2, max_value=n_obs)
 
 
-def check_n_neighbors(n_neighbors: int, n_obs: int, what: str = "n_neighs") -> int:
+def check_n_neighbors(n_neighbors, n_obs: int, what: str = "n_neighs") -> int:
     """Check 1 ≤ ``n_neighbors`` < ``n_obs``."""
-    if (
-        isinstance(n_neighbors, bool)
-        or not isinstance(n_neighbors, int | np.integer)
-        or n_neighbors < 1
-    ):
-        raise ValueError(f"`{what}` must be a positive integer (got {n_neighbors!r}).")
+    n_neighbors = check_int(n_neighbors, what, min_value=1)
     if n_neighbors >= n_obs:
         raise ValueError(
             f"`{what}`={n_neighbors} needs more observations than the {n_obs} available; "
             f"pass `{what}` < {n_obs}."
         )
-    return int(n_neighbors)
+    return n_neighbors
 
 
-def warn_if_exists(mapping, key: str, where: str) -> None:
-    """Log a warning when ``where[key]`` exists and is about to be replaced."""
-    if key in mapping:
-        logger.warning(f"overwriting existing `{where}[{key!r}]`; pass `key_added=` to keep it.")
+def check_refine(refine, n_obs: int) -> int | None:
+    """Check a refinement neighbourhood: ``None``/0 (off) or 1 ≤ ``refine`` < ``n_obs``."""
+    if refine is None or (not isinstance(refine, bool) and refine == 0):
+        return None
+    return check_n_neighbors(refine, n_obs, "refine")
 
 
-def check_batches(adata: AnnData, batch_key: str, min_batches: int = 2):
+def check_batches(adata: AnnData, batch_key: str, min_batches: int = 2) -> pd.Categorical:
     """Return ``obs[batch_key]`` as a categorical; raise if missing, NaN or too few batches."""
-    import pandas as pd
-
-    if batch_key not in adata.obs:
-        raise KeyError(
-            f"`adata.obs[{batch_key!r}]` not found; pass the obs column that names each spot's "
-            "slice as `batch_key=` (e.g. the one written by `sm.pp.concat_slices`)."
-        )
-    batch = pd.Categorical(adata.obs[batch_key])
+    batch = pd.Categorical(
+        get_obs(adata, batch_key, what="column naming each spot's slice as `batch_key=`")
+    )
     if (batch.codes < 0).any():
         raise ValueError(
             f"`adata.obs[{batch_key!r}]` has {(batch.codes < 0).sum()} missing values; every "
@@ -218,11 +205,8 @@ def check_batches(adata: AnnData, batch_key: str, min_batches: int = 2):
     return batch.remove_unused_categories()
 
 
-def check_masking(mask_rate: float, replace_rate: float, loss_weights, n_weights: int) -> None:
-    """Check the node-masking rates and the number of loss weights of a masked graph model."""
-    if not 0 < mask_rate < 1:
-        raise ValueError(f"`mask_rate` must be in (0, 1) (got {mask_rate}).")
-    if not 0 <= replace_rate < 1:
-        raise ValueError(f"`replace_rate` must be in [0, 1) (got {replace_rate}).")
-    if len(loss_weights) != n_weights:
-        raise ValueError(f"`loss_weights` needs {n_weights} values (got {loss_weights!r}).")
+def get_matrix(adata: AnnData, layer: str | None = None, name: str = "adata"):
+    """``adata.X`` or ``adata.layers[layer]`` (dense or sparse), checked to be finite."""
+    x = get_layer(adata, layer, name)
+    check_finite(x, where(name, layer))
+    return x

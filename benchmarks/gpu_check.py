@@ -89,7 +89,7 @@ def main() -> None:
                 train_kwargs=QUIET,
             )
         )
-        return sm.metrics.ari(cells.obs["cell_type"], cells.obs["scasdc"]), seconds
+        return sm.metrics.ari(cells.obs["cell_type"], cells.obs["scasdc_cluster"]), seconds
 
     if not args.no_stmgac:
         record("stmgac", "dlpfc_151673", 0, stmgac)

@@ -85,7 +85,7 @@ def _load(data_dir: Path, cache: Path) -> tuple[dict, list[str], dict]:
                 sm.pp.he_patches(adata)
             torch.manual_seed(0)  # the random DenseNet is the same for every section
             t0 = time.perf_counter()
-            sm.pp.he_features(adata, encoder, key_added=key)
+            sm.pp.he_features(adata, encoder)
             times[encoder] += time.perf_counter() - t0
             np.save(file, adata.obsm[key])
             timing.write_text(json.dumps(times))
@@ -114,7 +114,7 @@ def _predict(method: str, query, refs: list, genes: list[str], seed: int) -> np.
             model_kwargs=model_kwargs,
             train_kwargs={"enable_progress_bar": False},
         )
-        return query.obsm["he_pred"][genes].to_numpy()
+        return query.obsm["predict_from_he"][genes].to_numpy()
     x_ref = np.concatenate([r.obsm["X_he_stats"] for r in refs])
     y_ref = np.concatenate([_truth(r, genes) for r in refs])
     mean, std = x_ref.mean(0), x_ref.std(0) + 1e-6

@@ -159,8 +159,8 @@ def main() -> None:
             model_kwargs=PAPER_ARCHITECTURE if args.method == "scasdc_paper" else None,
             train_kwargs={"enable_progress_bar": False},
         )
-        labels = adata.obs["scasdc"].astype(str).to_numpy()
-        settings["model_kwargs"] = adata.uns["scasdc"]["params"]["model_kwargs"]
+        labels = adata.obs["scasdc_cluster"].astype(str).to_numpy()
+        settings["model_kwargs"] = adata.uns["scasdc_cluster"]["params"]["model_kwargs"]
     elif args.method == "scvi_leiden":
         z = _scvi_latent(adata, seed)
         graph = ad.AnnData(obs=pd.DataFrame(index=adata.obs_names), obsm={"X_scVI": z})

@@ -26,13 +26,13 @@ napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
 napoleon_use_param = True
-napoleon_custom_sections = [("Params", "Parameters")]
+napoleon_custom_sections = [("Params", "Parameters"), "Returns"]  # Returns as written
 
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 nb_execution_mode = "off"
 nb_merge_streams = True
 
-source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 master_doc = "index"
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "generated/*.rst.bak"]
 

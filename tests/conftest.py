@@ -1,3 +1,4 @@
+import logging
 import os
 from pathlib import Path
 
@@ -38,6 +39,22 @@ def _one_thread():
 
     torch.set_num_threads(1)
     yield
+
+
+@pytest.fixture
+def stmin_logs(caplog):
+    """``caplog`` recording the ``stmin`` logger from the INFO level on.
+
+    The logger's ``propagate`` flag is set for the test and put back as it was afterwards.
+    """
+    logger = logging.getLogger("stmin")
+    propagate = logger.propagate
+    logger.propagate = True
+    try:
+        with caplog.at_level(logging.INFO, logger="stmin"):
+            yield caplog
+    finally:
+        logger.propagate = propagate
 
 
 @pytest.fixture
@@ -98,6 +115,66 @@ def two_slices(small_section):
 
 
 @pytest.fixture
+def section(small_section):
+    """``small_section`` with its 12-neighbour spatial graph (the paper's DLPFC setting)."""
+    import stmin as sm
+
+    sm.pp.spatial_graph(small_section, n_neighs=12)
+    return small_section
+
+
+@pytest.fixture
+def stmgac_section(section):
+    """``section`` with the STMGAC input: 30 PCs in ``obsm["X_stmgac_input"]``."""
+    import stmin as sm
+
+    sm.pp.stmgac_preprocess(section, n_comps=30)
+    return section
+
+
+@pytest.fixture
+def slices(two_slices):
+    """``two_slices`` with a 12-neighbour spatial graph built within each slice."""
+    import stmin as sm
+
+    sm.pp.spatial_graph(two_slices, n_neighs=12, library_key="slice")
+    return two_slices
+
+
+@pytest.fixture(scope="session")
+def _cells(shared_data):
+    """The first 200 cells of Baron mouse 1, loaded once: do not modify (use ``cells``)."""
+    import stmin as sm
+
+    return sm.datasets.scrna_clustering("baron_mouse1", path=shared_data)[:200].copy()
+
+
+@pytest.fixture
+def cells(_cells):
+    """Real single cells: the first 200 cells of Baron mouse 1 (raw counts)."""
+    return _cells.copy()
+
+
+@pytest.fixture(scope="session")
+def _hippocampus(shared_data):
+    """The RCTD mouse hippocampus pair, loaded once: do not modify (use ``hippocampus``)."""
+    import anndata as ad
+
+    folder = shared_data / "rctd_toy_deconvolution"
+    return (
+        ad.read_h5ad(folder / "hippocampus_scRNA_reference_downsampled.h5ad"),
+        ad.read_h5ad(folder / "hippocampus_visium_downsampled.h5ad"),
+    )
+
+
+@pytest.fixture
+def hippocampus(_hippocampus):
+    """Copies of the real RCTD hippocampus pair: (reference 510 cells, Visium 313 spots)."""
+    ref, st = _hippocampus
+    return ref.copy(), st.copy()
+
+
+@pytest.fixture
 def he_section(tmp_path):
     """Factory of tiny synthetic H&E sections (see ``_synthetic_section``)."""
 
@@ -105,6 +182,18 @@ def he_section(tmp_path):
         return _synthetic_section(tmp_path, name, n_side, seed)
 
     return make
+
+
+@pytest.fixture
+def he_pair(he_section):
+    """A synthetic reference and query H&E section with 16-px patches and ``"stats"`` features."""
+    import stmin as sm
+
+    ref, query = he_section("ref"), he_section("query", seed=1)
+    for adata in (ref, query):
+        sm.pp.he_patches(adata, size=16)
+        sm.pp.he_features(adata)
+    return ref, query
 
 
 def _synthetic_section(tmp_path, name: str, n_side: int, seed: int):

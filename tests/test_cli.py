@@ -29,7 +29,14 @@ def test_run_command(small_section, tmp_path, capsys):
 def test_run_reports_bad_input(small_section, tmp_path, capsys):
     src = tmp_path / "in.h5ad"
     small_section.write_h5ad(src)
-    code = main(["run", "stmgac", str(src), "-o", str(tmp_path / "o.h5ad"), "--n-clusters", "1"])
+    argv = ["run", "stmgac", str(src), "-o", str(tmp_path / "o.h5ad"), "--n-clusters"]
+    # an invalid number is rejected by the parser (exit status 2), naming the option
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "1"])
+    assert exit_info.value.code == 2
+    assert "--n-clusters" in capsys.readouterr().err
+    # input the method rejects: the error is reported and the status is 2
+    code = main([*argv, str(small_section.n_obs + 1), "--accelerator", "cpu"])
     assert code == 2
     assert "n_clusters" in capsys.readouterr().err
 

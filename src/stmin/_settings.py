@@ -39,30 +39,19 @@ def _n_cores() -> int:
 class Settings:
     """Global settings of stmin, available as ``sm.settings``.
 
-    Attributes
-    ----------
-    verbosity
-        ``"error"``, ``"warning"`` (default, as scanpy), ``"info"`` (also lists the keys each
-        function adds) or ``"debug"``; or 0–3. Sets the level of the ``stmin`` logger; when no
-        logging handler is configured anywhere, a plain one that writes to stderr is added then
-        (never at import).
-    seed
-        Global seed (``None`` by default). Setting it seeds Python, NumPy and PyTorch through
-        :attr:`scvi.settings.seed`, for the model classes; the ``sm.tl`` functions take their
-        own ``random_state`` and leave the global generators as they found them.
-    n_jobs
-        PyTorch threads used while stmin trains or runs a model (default 1; ``-1``: all cores
-        available to the process). See Notes.
+    ``sm.settings.verbosity``, ``sm.settings.seed`` and ``sm.settings.n_jobs`` are described
+    below.
 
     Notes
     -----
     **Threads.** stmin's models are small (tens of thousands of parameters on graphs of a few
-    thousand nodes): each operation is too short for several threads to pay off, and on a laptop
-    or a shared machine the threads wait for each other. One thread is also what makes a seeded
-    run reproducible, since the order of floating-point sums changes with the thread count.
-    ``sm.settings.n_jobs`` applies during stmin's calls only, whatever ``OMP_NUM_THREADS`` says;
-    raise it for the large models (MACD with thousands of genes, end-to-end image training) on
-    a machine with cores to spare.
+    thousand nodes), so extra threads gain little and can cost a lot: training on the bundled
+    DLPFC section took about 20 % less time with two threads than one on an idle 2-core machine,
+    but five times longer on a 2-core machine with other work running. One thread is also what
+    makes a seeded run reproducible, since the order of floating-point sums changes with the
+    thread count. ``sm.settings.n_jobs`` applies during stmin's calls only, whatever
+    ``OMP_NUM_THREADS`` says; raise it for the large models (MACD with thousands of genes,
+    end-to-end image training) on a machine with idle cores.
 
     **Reproducibility.** The same seed, the same thread count (``n_jobs``), the same device and
     the same library versions give identical results, whatever ran before in the process. A
@@ -78,7 +67,12 @@ class Settings:
 
     @property
     def verbosity(self) -> str:
-        """Level of the ``stmin`` logger: ``"error"``, ``"warning"``, ``"info"`` or ``"debug"``."""
+        """Level of the ``stmin`` logger.
+
+        ``"error"``, ``"warning"`` (default, as scanpy), ``"info"`` (also lists the keys each
+        function adds) or ``"debug"``; or 0–3. When no logging handler is configured anywhere,
+        setting it adds a plain one that writes to stderr (importing stmin adds none).
+        """
         level = logger.getEffectiveLevel()
         return next((n for n, v in _LEVELS.items() if v <= level), "debug")
 
@@ -102,7 +96,12 @@ class Settings:
 
     @property
     def seed(self) -> int | None:
-        """Global seed set through ``sm.settings.seed`` (``None``: not set)."""
+        """Global seed (``None``: not set).
+
+        Setting it seeds Python, NumPy and PyTorch through :attr:`scvi.settings.seed`, for the
+        model classes; the ``sm.tl`` functions take their own ``random_state`` and leave the
+        global generators as they found them.
+        """
         return self._seed
 
     @seed.setter
@@ -120,7 +119,7 @@ class Settings:
 
     @property
     def n_jobs(self) -> int:
-        """PyTorch threads used during stmin's own calls (``-1``: all available cores)."""
+        """PyTorch threads while stmin trains or runs a model (default 1; ``-1``: all cores)."""
         return self._n_jobs
 
     @n_jobs.setter

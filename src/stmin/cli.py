@@ -3,36 +3,77 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 import time
 from pathlib import Path
 
-from ._constants import CONNECTIVITIES_KEY, ToolKey
+from ._constants import CONNECTIVITIES_KEY, SPATIAL_KEY, ToolKey
 
 _DEMO_LABELS = "layer_guess"  # the manual layers of the bundled DLPFC section
+_MAX_SEED = 2**32 - 1
+
+# arguments of the Python API that errors may name, and the options that set them
+_OPTIONS = {
+    "n_clusters": "--n-clusters",
+    "n_neighs": "--n-neighs",
+    "refine": "--refine",
+    "layer": "--layer",
+    "use_rep": "--use-rep",
+    "connectivity_key": "--connectivity-key",
+    "spatial_key": "--spatial-key",
+    "max_epochs": "--max-epochs",
+    "accelerator": "--accelerator",
+    "random_state": "--seed",
+}
 
 
-def _int_at_least(low: int):
+def _int_between(low: int, high: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected an integer ≥ {low}, got {value}")
+        if value < low or (high is not None and value > high):
+            bound = f"≥ {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"expected an integer {bound}, got {value}")
         return value
 
     return parse
 
 
+def _int_at_least(low: int):
+    return _int_between(low)
+
+
 def _writable_file(path: str) -> Path:
-    """``path`` if its folder exists and it is not a folder itself; raise otherwise."""
-    out = Path(path)
+    """``path`` if a file can be written there: not a folder, in an existing, writable folder."""
+    out = Path(path).expanduser()
     if out.is_dir():
         raise ValueError(f"the output {path!r} is a folder; give a file name such as out.h5ad")
     if not out.parent.is_dir():
         raise FileNotFoundError(
             f"the output folder {str(out.parent)!r} does not exist; create it first"
+        )
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise PermissionError(f"cannot write the output {path!r}: permission denied")
+    return out
+
+
+def _writable_folder(path: str) -> Path:
+    """``path`` if it is (or can be created as) a writable folder; raise otherwise."""
+    out = Path(path).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {path!r} is a file; give a folder")
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"--out {path!r} lies under the file {str(parent)!r}; give a folder")
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(
+            f"cannot write into {str(parent)!r} (--out {path!r}): permission denied"
         )
     return out
 
@@ -40,20 +81,36 @@ def _writable_file(path: str) -> Path:
 def _read_h5ad(path: str):
     import anndata as ad
 
-    if not Path(path).is_file():
+    file = Path(path).expanduser()
+    if file.is_dir():
+        raise ValueError(f"the input {path!r} is a folder; give an .h5ad file")
+    if not file.is_file():
         raise FileNotFoundError(f"the input file {path!r} does not exist")
     try:
-        return ad.read_h5ad(path)
+        return ad.read_h5ad(file)
     except Exception as err:  # h5py, anndata and OS errors all mean "cannot read it"
-        raise ValueError(f"cannot read {path!r} as an .h5ad file ({type(err).__name__}: {err})") from None
+        detail = str(err).splitlines()[0] if str(err) else ""
+        raise ValueError(
+            f"cannot read {path!r} as an .h5ad file ({type(err).__name__}: {detail})"
+        ) from None
+
+
+def _with_options(message: str) -> str:
+    """``message`` with the command-line option next to each Python argument it names."""
+    for name, option in _OPTIONS.items():
+
+        def note(match: re.Match, option: str = option) -> str:
+            hint = f"omit {option}" if match.group(1) == "=None" else option
+            return f"{match.group(0)} ({hint})"
+
+        message = re.sub(rf"`{name}(=[^`]*)?`", note, message, count=1)
+    return message
 
 
 def _demo(args: argparse.Namespace) -> int:
     import stmin as sm
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {args.out!r} is a file; give a folder")
+    out = _writable_folder(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     adata = sm.datasets.dlpfc_151673()
@@ -90,13 +147,20 @@ def _run(args: argparse.Namespace) -> int:
     output = _writable_file(args.output)
     adata = _read_h5ad(args.input)
     if args.connectivity_key not in adata.obsp:
-        sm.pp.spatial_graph(adata, n_neighs=args.n_neighs)
+        if args.connectivity_key != CONNECTIVITIES_KEY:
+            raise KeyError(
+                f"`adata.obsp[{args.connectivity_key!r}]` not found in {args.input!r} "
+                f"(graphs stored: {list(adata.obsp)}); drop --connectivity-key to build the "
+                "spatial graph from obsm['spatial']."
+            )
+        sm.pp.spatial_graph(adata, n_neighs=args.n_neighs, spatial_key=args.spatial_key)
     sm.tl.stmgac(
         adata,
         n_clusters=args.n_clusters,
         layer=args.layer,
         use_rep=args.use_rep,
         connectivity_key=args.connectivity_key,
+        spatial_key=args.spatial_key,
         refine=args.refine or None,
         max_epochs=args.max_epochs,
         accelerator=args.accelerator,
@@ -117,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="stmin_demo", help="output folder (default: stmin_demo)")
     demo.add_argument("--max-epochs", type=_int_at_least(1), default=500)
     demo.add_argument("--accelerator", default="auto")
-    demo.add_argument("--seed", type=_int_at_least(0), default=0)
+    demo.add_argument("--seed", type=_int_between(0, _MAX_SEED), default=0)
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser("run", help="run a method on an .h5ad file")
@@ -132,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="neighbours of the graph built when none is stored",
     )
     run.add_argument("--connectivity-key", default=CONNECTIVITIES_KEY)
+    run.add_argument("--spatial-key", default=SPATIAL_KEY, help="obsm key of the spot coordinates")
     run.add_argument("--layer", default=None, help="layer with raw counts (default: .X)")
     run.add_argument("--use-rep", default=None, help="obsm key to use instead of the preprocessing")
     run.add_argument(
@@ -139,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--max-epochs", type=_int_at_least(1), default=500)
     run.add_argument("--accelerator", default="auto")
-    run.add_argument("--seed", type=_int_at_least(0), default=0)
+    run.add_argument("--seed", type=_int_between(0, _MAX_SEED), default=0)
     run.set_defaults(func=_run)
     return parser
 
@@ -151,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (KeyError, ValueError, TypeError, OSError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"stmin: error: {message}", file=sys.stderr)
+        print(f"stmin: error: {_with_options(str(message))}", file=sys.stderr)
         return 2
 
 

@@ -65,7 +65,9 @@ def test_dlpfc_shared(dlpfc_673):
 
 
 def test_dlpfc_plots(dlpfc_673):
-    sc.pl.spatial(dlpfc_673, img_key="lowres", color="layer_guess", show=False)
+    """The loader's layout is what scanpy's spatial plot reads (image, scale factors, spots)."""
+    axes = sc.pl.spatial(dlpfc_673, img_key="lowres", color="layer_guess", show=False)
+    assert len(axes) == 1 and axes[0].get_images()  # the tissue image is drawn
     matplotlib.pyplot.close("all")
 
 

@@ -36,7 +36,7 @@ def test_dataframes_are_aligned_and_checked():
     assert np.isclose(sm.metrics.deconvolution_scores(truth, shuffled)["pcc"], 1)
     with pytest.raises(ValueError, match="different cell types"):
         sm.metrics.deconvolution_scores(truth, truth.rename(columns={"a": "z"}))
-    with pytest.raises(ValueError, match="same 2-D shape"):
+    with pytest.raises(ValueError, match="must have the same shape"):
         sm.metrics.deconvolution_scores(np.ones((3, 2)), np.ones((3, 3)))
 
 

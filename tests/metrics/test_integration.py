@@ -111,7 +111,7 @@ def test_input_errors(fn):
     def call(x, b):
         return f(x, b) if fn in ("lisi", "ilisi") else f(x, b, b)
 
-    with pytest.raises(ValueError, match=r"29 entries.*30 rows"):
+    with pytest.raises(ValueError, match=r"29 entries.*has 30"):
         call(x, batch[:29])
     bad = x.copy()
     bad[3, 1] = np.nan

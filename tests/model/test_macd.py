@@ -1,4 +1,3 @@
-import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,23 +5,15 @@ import scvi
 import torch
 
 import stmin as sm
-from stmin.model.macd._module import REAL, SIMULATED
 
 FAST = {"enable_progress_bar": False}
+# domain codes of the categorical registered by `MACD.from_reference` (["simulated", "real"])
+SIMULATED, REAL = 0, 1
 
 
 @pytest.fixture(scope="module")
-def hippocampus(shared_data):
-    folder = shared_data / "rctd_toy_deconvolution"
-    return (
-        ad.read_h5ad(folder / "hippocampus_scRNA_reference_downsampled.h5ad"),
-        ad.read_h5ad(folder / "hippocampus_visium_downsampled.h5ad"),
-    )
-
-
-@pytest.fixture(scope="module")
-def trained(hippocampus):
-    ref, st = hippocampus
+def trained(_hippocampus):
+    ref, st = _hippocampus
     scvi.settings.seed = 0
     model = sm.model.MACD.from_reference(
         st, ref, "cell_type", n_spots=600, n_hidden=64, n_latent=32
@@ -50,6 +41,8 @@ def test_from_reference_builds_both_domains(trained, hippocampus):
     data = trained.adata
     assert (data.obs["domain"] == "simulated").sum() == 600
     assert (data.obs["domain"] == "real").sum() == st.n_obs
+    assert list(data.obs["domain"].cat.categories) == ["simulated", "real"]
+    assert trained.module.simulated_code == SIMULATED
     types = sorted(ref.obs["cell_type"].astype(str).unique())
     assert trained.cell_types == types
     assert set(data.var_names) <= set(ref.var_names) & set(st.var_names)

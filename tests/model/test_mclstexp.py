@@ -58,12 +58,12 @@ def test_train_predict_save_load(he_section, tmp_path):
     assert loss[-5:].mean() < loss[:5].mean()  # the contrastive loss trains
     assert model.get_latent_representation(modality="spot").shape == (ref.n_obs, 16)
     assert model.get_latent_representation(query, modality="image").shape == (query.n_obs, 16)
-    pred = model.predict(query, top_k=5)
+    pred = model.get_expression(query, top_k=5)
     assert isinstance(pred, pd.DataFrame)
     assert list(pred.index) == list(query.obs_names) and list(pred.columns) == list(ref.var_names)
     model.save(tmp_path / "m", overwrite=True)
     loaded = sm.model.MclSTExp.load(tmp_path / "m", adata=ref)
-    pd.testing.assert_frame_equal(loaded.predict(query, top_k=5), pred)
+    pd.testing.assert_frame_equal(loaded.get_expression(query, top_k=5), pred)
 
 
 def test_seeded_runs_are_equal(he_section):
@@ -91,7 +91,7 @@ def test_end_to_end_patches_train_the_encoder(he_section):
     before = model.module.image_encoder[0].weight.detach().clone()
     model.train(max_epochs=2, batch_size=8, lr=1e-2, **TRAIN)
     assert not torch.equal(before, model.module.image_encoder[0].weight.detach().cpu())
-    assert model.predict(ref, top_k=3).shape == (ref.n_obs, ref.n_vars)
+    assert model.get_expression(ref, top_k=3).shape == (ref.n_obs, ref.n_vars)
 
 
 def test_setup_errors(he_section):
@@ -128,8 +128,8 @@ def test_predict_errors(he_section):
     query = ref.copy()
     query.obsm["X_he_stats"] = query.obsm["X_he_stats"][:, :5]
     with pytest.raises(ValueError, match="same encoder"):
-        model.predict(query)
+        model.get_expression(query)
     with pytest.raises(ValueError, match="top_k"):
-        model.predict(ref, top_k=0)
+        model.get_expression(ref, top_k=0)
     with pytest.raises(ValueError, match="distance"):
-        model.predict(ref, distance="cosine")
+        model.get_expression(ref, distance="cosine")

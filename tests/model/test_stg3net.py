@@ -12,10 +12,9 @@ FAST = {"accelerator": "cpu", "enable_progress_bar": False}
 
 
 @pytest.fixture
-def prepared(two_slices):
-    sm.pp.spatial_graph(two_slices, n_neighs=12, library_key="slice")
-    sm.pp.stmgac_preprocess(two_slices, n_comps=30, key_added="X_stg3net_input")
-    return two_slices
+def prepared(slices):
+    sm.pp.stmgac_preprocess(slices, n_comps=30, key_added="stg3net_input")
+    return slices
 
 
 def _model(adata, seed=0, **kwargs):
@@ -38,7 +37,7 @@ def test_train_mines_anchors_and_getters(prepared):
     assert (anchors["pairs"] > 0).all() and (anchors["anchors"] > 0).all()
     z = model.get_latent_representation()
     assert z.shape == (prepared.n_obs, 16) and np.isfinite(z).all()
-    labels = model.predict_domains()
+    labels = model.get_labels()
     assert isinstance(labels, pd.Categorical) and len(labels) == prepared.n_obs
 
 
@@ -100,8 +99,8 @@ def test_seeded_runs_identical_and_save_load(prepared, tmp_path):
 def test_refine_stays_within_slice(prepared):
     model = _model(prepared)
     model.train(max_epochs=2, **FAST)
-    raw = np.asarray(model.predict_domains(refine=None))
-    refined = np.asarray(model.predict_domains(refine=6))
+    raw = np.asarray(model.get_labels(refine=None))
+    refined = np.asarray(model.get_labels(refine=6))
     codes = model.get_from_registry(prepared, REGISTRY_KEYS.BATCH_KEY).ravel()
     coords = prepared.obsm["spatial"]
     for s in np.unique(codes):

@@ -32,8 +32,8 @@ def test_sklearn_metrics(metric):
     assert np.asarray(adj.sum(1)).min() >= 4
 
 
-def test_cell_graph_writes_keys_and_checks(shared_data):
-    adata = sm.datasets.scrna_clustering("baron_mouse1", path=shared_data)[:200].copy()
+def test_cell_graph_writes_keys_and_checks(cells):
+    adata = cells
     sm.pp.cell_graph(adata, n_neighbors=8)
     assert sp.issparse(adata.obsp["cell_connectivities"])
     assert adata.uns["cell_neighbors"]["params"]["n_neighbors"] == 8
@@ -45,8 +45,8 @@ def test_cell_graph_writes_keys_and_checks(shared_data):
         sm.pp.cell_graph(adata, use_rep="X_pca")
 
 
-def test_scasdc_preprocess_errors(shared_data):
-    adata = sm.datasets.scrna_clustering("baron_mouse1", path=shared_data)[:100].copy()
+def test_scasdc_preprocess_errors(cells):
+    adata = cells[:100].copy()
     empty = adata.copy()
     empty.X = sp.csr_matrix(empty.shape, dtype=np.float32)
     with pytest.raises(ValueError, match="no counts"):

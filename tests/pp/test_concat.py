@@ -1,5 +1,3 @@
-import logging
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -13,17 +11,6 @@ def pieces(bundled):
     row = bundled.obs["array_row"].to_numpy()
     cuts = [row < 25, (row >= 25) & (row < 50), row >= 50]
     return [bundled[cut].copy() for cut in cuts]
-
-
-@pytest.fixture
-def stmin_logs(caplog):
-    logger = logging.getLogger("stmin")
-    logger.propagate = True
-    try:
-        with caplog.at_level(logging.INFO, logger="stmin"):
-            yield caplog
-    finally:
-        logger.propagate = False
 
 
 def test_list_of_pieces(pieces, bundled):

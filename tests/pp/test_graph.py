@@ -34,7 +34,7 @@ def test_knn_matches_brute_force():
     full = cdist(coords, coords)
     np.testing.assert_allclose(dist[conn.toarray() > 0], full[conn.toarray() > 0])
     assert adata.uns["spatial_neighbors"]["connectivities_key"] == "spatial_connectivities"
-    assert adata.uns["spatial_neighbors"]["params"]["n_neighbors"] == 7
+    assert adata.uns["spatial_neighbors"]["params"]["n_neighs"] == 7
 
 
 def test_knn_directed_matches_squidpy():

@@ -14,7 +14,7 @@ def test_patches_are_centred_on_the_spots(he_section, tmp_path):
     # the image encodes x in red and y in green: the patch centre is the spot's own pixel
     assert np.array_equal(patches[:, 8, 8, 0], x % 256)
     assert np.array_equal(patches[:, 8, 8, 1], y % 256)
-    assert adata.uns["he_patches"]["image_key"] == "fullres"
+    assert adata.uns["he_patches"]["params"]["image_key"] == "fullres"
 
 
 def test_hires_patches_follow_the_scale_factor(he_section, tmp_path):
@@ -75,5 +75,6 @@ def test_he_features_needs_patches(he_section, tmp_path):
     adata.obsm["he_patches"] = np.zeros((adata.n_obs, 8, 8), dtype=np.uint8)
     with pytest.raises(ValueError, match="uint8 RGB patches"):
         sm.pp.he_features(adata)
+    adata.obsm["he_patches"] = np.zeros((adata.n_obs, 8, 8, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match="Unknown image encoder"):
         sm.pp.he_features(adata, "vit")

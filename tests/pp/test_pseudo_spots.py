@@ -6,15 +6,6 @@ import scipy.sparse as sp
 import stmin as sm
 
 
-@pytest.fixture(scope="module")
-def hippocampus(shared_data):
-    folder = shared_data / "rctd_toy_deconvolution"
-    return (
-        ad.read_h5ad(folder / "hippocampus_scRNA_reference_downsampled.h5ad"),
-        ad.read_h5ad(folder / "hippocampus_visium_downsampled.h5ad"),
-    )
-
-
 def _tiny(n_per_type=(5, 3, 2), n_genes=6, seed=0):
     rng = np.random.default_rng(seed)
     labels = np.repeat(["a", "b", "c"][: len(n_per_type)], n_per_type)

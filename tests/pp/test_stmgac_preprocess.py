@@ -13,7 +13,7 @@ def test_pca_input_from_counts(small_section):
     assert np.isfinite(z).all()
     # input untouched, and the genes used are recorded
     assert (small_section.X != x_before).nnz == 0
-    rec = small_section.uns["X_stmgac_input"]
+    rec = small_section.uns["stmgac_input"]
     assert len(rec["genes"]) == 500 and rec["params"]["log1p"] is False
 
 
@@ -69,5 +69,5 @@ def test_matches_the_scanpy_pipeline_of_the_original(small_section):
     ref = ref[:, ref.var["highly_variable"]].copy()
     sc.pp.scale(ref)
     ours = sm.pp.stmgac_preprocess(small_section, n_top_genes=400, mode="scaled", copy=True)
-    assert ours.uns["X_stmgac_input"]["genes"] == ref.var_names.tolist()
+    assert ours.uns["stmgac_input"]["genes"] == ref.var_names.tolist()
     np.testing.assert_allclose(ours.obsm["X_stmgac_input"], np.asarray(ref.X), rtol=1e-4, atol=1e-4)

@@ -41,11 +41,12 @@ def test_cluster_domains_writes_obs(small_section):
     small_section.obsm["X_emb"] = rng.normal(size=(small_section.n_obs, 4))
     sm.tl.cluster_domains(small_section, 3, use_rep="X_emb", refine=10, key_added="dom")
     assert small_section.obs["dom"].nunique() <= 3
+    assert small_section.uns["dom"]["params"]["refine"] == 10
     with pytest.raises(ValueError, match="method"):
-        sm.tl.cluster_domains(small_section, 3, use_rep="X_emb", method="mclust")
+        sm.tl.cluster_domains(small_section, 3, use_rep="X_emb", cluster_method="mclust")
     with pytest.raises(KeyError, match="X_none"):
         sm.tl.cluster_domains(small_section, 3, use_rep="X_none")
-    with pytest.raises(ValueError, match="refine"):
+    with pytest.raises(ValueError, match="n_neighbors"):
         sm.tl.refine_labels(np.zeros(5), np.zeros((5, 2)), 5)
 
 

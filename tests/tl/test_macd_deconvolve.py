@@ -14,42 +14,32 @@ FAST = {
 }
 
 
-@pytest.fixture(scope="module")
-def hippocampus(shared_data):
-    folder = shared_data / "rctd_toy_deconvolution"
-    return (
-        ad.read_h5ad(folder / "hippocampus_scRNA_reference_downsampled.h5ad"),
-        ad.read_h5ad(folder / "hippocampus_visium_downsampled.h5ad"),
-    )
-
-
 def test_writes_proportions_for_every_spot(hippocampus, tmp_path):
     ref, st = hippocampus
-    st = st.copy()
     counts = st.X.toarray()
     counts[:2] = 0  # two spots without counts
     st.X = sp.csr_matrix(counts)
     with pytest.warns(UserWarning, match="2 spots have no counts"):
         sm.tl.macd_deconvolve(st, ref, "cell_type", **FAST)
-    props = st.obsm["macd_proportions"]
+    props = st.obsm["macd_deconvolve"]
     types = sorted(ref.obs["cell_type"].unique())
     assert list(props.index) == list(st.obs_names) and list(props.columns) == types
     assert np.allclose(props.sum(1), 1)
     assert np.allclose(props.iloc[:2], 1 / len(types))
-    record = st.uns["macd"]
+    record = st.uns["macd_deconvolve"]
     assert record["cell_types"] == types and record["n_empty_spots"] == 2
     assert set(record["genes"]) <= set(st.var_names) & set(ref.var_names)
     assert record["simulation"]["n_spots"] == 300 and "prediction_train" in record["history"]
     st.write_h5ad(tmp_path / "st.h5ad")
-    assert ad.read_h5ad(tmp_path / "st.h5ad").obsm["macd_proportions"].shape == props.shape
+    assert ad.read_h5ad(tmp_path / "st.h5ad").obsm["macd_deconvolve"].shape == props.shape
 
 
 def test_seeded(hippocampus):
     ref, st = hippocampus
     a = sm.tl.macd_deconvolve(st, ref, "cell_type", copy=True, **FAST)
     b = sm.tl.macd_deconvolve(st, ref, "cell_type", copy=True, **FAST)
-    assert np.allclose(a.obsm["macd_proportions"], b.obsm["macd_proportions"], atol=1e-5)
-    assert "macd_proportions" not in st.obsm
+    assert np.allclose(a.obsm["macd_deconvolve"], b.obsm["macd_deconvolve"], atol=1e-5)
+    assert "macd_deconvolve" not in st.obsm
 
 
 def _ref_with(ref, **obs):

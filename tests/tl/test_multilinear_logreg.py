@@ -26,13 +26,13 @@ def test_writes_keys_and_gene_mode(tmp_path):
     sm.tl.multilinear_logreg(
         adata, "label", "rings", n_nonzero=(2, 2), mode_names=["ring", "gene"], max_iter=2000
     )
-    rec = adata.uns["mslr"]
+    rec = adata.uns["multilinear_logreg"]
     assert set(rec["w"]) == {"ring", "gene"}
     assert np.count_nonzero(rec["w"]["ring"]) <= 2
-    coef = adata.var["mslr_coef"]
+    coef = adata.var["multilinear_logreg_coef"]
     np.testing.assert_array_equal(coef.to_numpy(), rec["w"]["gene"])
     assert set(np.flatnonzero(coef.to_numpy())) == {2, 7}
-    proba = adata.obs["mslr_proba"].to_numpy()
+    proba = adata.obs["multilinear_logreg_proba"].to_numpy()
     assert ((proba >= 0) & (proba <= 1)).all()
     assert np.mean((proba > 0.5) == (adata.obs["label"] == "b_tumour")) > 0.85
     assert rec["classes"] == ["a_normal", "b_tumour"] and rec["gene_mode"] == 1

@@ -30,23 +30,24 @@ def adata():
 
 def test_one_vs_rest_writes_keys(adata):
     sm.tl.network_logreg(adata, "cell_type", positive="alpha", lam=0.05)
-    coef = adata.var["netlr_coef"].to_numpy()
-    sel = adata.var["netlr_selected"].to_numpy()
+    coef = adata.var["network_logreg_coef"].to_numpy()
+    sel = adata.var["network_logreg_selected"].to_numpy()
     assert sel.dtype == bool and np.array_equal(sel, coef != 0)
     assert set(np.flatnonzero(sel)) >= {0, 1, 2} and np.all(coef[:3] > 0)
-    proba = adata.obs["netlr_proba"].to_numpy()
+    proba = adata.obs["network_logreg_proba"].to_numpy()
     assert proba.shape == (adata.n_obs,) and np.all((proba > 0) & (proba < 1))
     is_alpha = (adata.obs["cell_type"] == "alpha").to_numpy()
     assert proba[is_alpha].mean() > 0.8 > 0.2 > proba[~is_alpha].mean()
-    rec = adata.uns["netlr"]
+    rec = adata.uns["network_logreg"]
     assert rec["positive"] == "alpha" and rec["negative"] == "rest"
     assert rec["params"]["penalty"] == "abs_network" and rec["train_auc"] > 0.95
     assert rec["n_selected"] == sel.sum() and rec["n_obs_fit"] == adata.n_obs
     obj = np.asarray(rec["objective"])
     assert obj.size == rec["n_iter"] + 1 and obj[-1] < obj[0]
     # the automatic kNN correlation network was stored
-    net = adata.varp["netlr_network"]
-    assert net.shape == (30, 30) and rec["params"]["network_key"] == "netlr_network"
+    net = adata.varp["network_logreg_network"]
+    assert net.shape == (30, 30) and rec["network_key"] == "network_logreg_network"
+    assert rec["params"]["network_key"] is None  # the call's own argument
 
 
 def test_matches_core_on_standardised_data(adata):
@@ -65,10 +66,10 @@ def test_matches_core_on_standardised_data(adata):
 
 def test_groups_contrast_and_binary_column(adata):
     sm.tl.network_logreg(adata, "cell_type", groups=("beta", "delta"), penalty="lasso", lam=0.05)
-    rec = adata.uns["netlr"]
+    rec = adata.uns["network_logreg"]
     assert rec["positive"] == "beta" and rec["negative"] == "delta"
     assert rec["n_obs_fit"] == 160
-    assert adata.var["netlr_coef"].iloc[3] > 0
+    assert adata.var["network_logreg_coef"].iloc[3] > 0
     adata.obs["is_beta"] = pd.Categorical(
         np.where(adata.obs["cell_type"] == "beta", "yes", "no"), categories=["no", "yes"]
     )

@@ -16,48 +16,38 @@ QUICK = {
 }
 
 
-@pytest.fixture(scope="module")
-def _cells(shared_data):
-    return sm.datasets.scrna_clustering("baron_mouse1", path=shared_data)[:200].copy()
-
-
-@pytest.fixture
-def cells(_cells):
-    return _cells.copy()
-
-
 def test_writes_keys_and_keeps_the_input(cells):
     before = cells.copy()
     sm.tl.scasdc_cluster(cells, n_clusters=5, **QUICK)
-    assert cells.obsm["X_scasdc"].shape == (200, 10)
-    assert isinstance(cells.obs["scasdc"].dtype, pd.CategoricalDtype)
-    np.testing.assert_allclose(cells.obsm["scasdc_proba"].sum(1), 1.0, rtol=1e-5)
-    rec = cells.uns["scasdc"]
+    assert cells.obsm["X_scasdc_cluster"].shape == (200, 10)
+    assert isinstance(cells.obs["scasdc_cluster"].dtype, pd.CategoricalDtype)
+    np.testing.assert_allclose(cells.obsm["scasdc_cluster_proba"].sum(1), 1.0, rtol=1e-5)
+    rec = cells.uns["scasdc_cluster"]
     assert rec["n_clusters"] == 5 and rec["n_genes"] == 300
     assert "train_loss" in rec["history"] and "train_loss" in rec["pretrain_history"]
     # the user's genes, counts and other keys are untouched
     assert cells.n_vars == before.n_vars and (cells.X != before.X).nnz == 0
-    assert list(cells.obs.columns) == [*before.obs.columns, "scasdc"]
+    assert list(cells.obs.columns) == [*before.obs.columns, "scasdc_cluster"]
 
 
 def test_copy_and_layer(cells):
     cells.layers["counts"] = cells.X.copy()
     cells.X = sp.csr_matrix(cells.shape, dtype=np.float32)
     out = sm.tl.scasdc_cluster(cells, n_clusters=4, layer="counts", copy=True, **QUICK)
-    assert "scasdc" in out.obs and "scasdc" not in cells.obs
+    assert "scasdc_cluster" in out.obs and "scasdc_cluster" not in cells.obs
 
 
 def test_n_clusters_from_leiden(cells):
     sm.tl.scasdc_cluster(cells, n_clusters=None, **QUICK)
-    k = cells.uns["scasdc"]["n_clusters"]
+    k = cells.uns["scasdc_cluster"]["n_clusters"]
     assert 2 <= k < 200
-    assert cells.obsm["scasdc_proba"].shape == (200, k)
+    assert cells.obsm["scasdc_cluster_proba"].shape == (200, k)
 
 
 def test_seeded_runs_are_equal(cells):
     a = sm.tl.scasdc_cluster(cells, n_clusters=4, random_state=7, copy=True, **QUICK)
     b = sm.tl.scasdc_cluster(cells, n_clusters=4, random_state=7, copy=True, **QUICK)
-    np.testing.assert_allclose(a.obsm["X_scasdc"], b.obsm["X_scasdc"], atol=1e-5)
+    np.testing.assert_allclose(a.obsm["X_scasdc_cluster"], b.obsm["X_scasdc_cluster"], atol=1e-5)
 
 
 def test_input_errors(cells):
@@ -98,4 +88,4 @@ def test_accuracy_on_baron_mouse2(shared_data):
     sm.tl.scasdc_cluster(
         adata, n_clusters=13, accelerator="cpu", train_kwargs={"enable_progress_bar": False}
     )
-    assert sm.metrics.ari(adata.obs["cell_type"], adata.obs["scasdc"]) > 0.8
+    assert sm.metrics.ari(adata.obs["cell_type"], adata.obs["scasdc_cluster"]) > 0.8

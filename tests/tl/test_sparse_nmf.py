@@ -25,16 +25,16 @@ def _adata(n_obs=60, n_vars=40, seed=0, sparse=False):
 def test_writes_keys_and_matches_core():
     adata = _adata()
     sm.tl.sparse_nmf(adata, 3, n_top_genes=15, max_iter=100)
-    H = adata.obsm["X_nmf_l20"]
-    W = adata.varm["nmf_l20_W"]
+    H = adata.obsm["X_sparse_nmf"]
+    W = adata.varm["sparse_nmf_W"]
     assert H.shape == (60, 3) and W.shape == (40, 3)
-    sel = adata.var["nmf_l20_selected"]
+    sel = adata.var["sparse_nmf_selected"]
     assert sel.dtype == bool and sel.sum() == 15
     assert np.array_equal(sel.to_numpy(), np.any(W > 0, axis=1))
-    cl = adata.obs["nmf_l20_cluster"]
+    cl = adata.obs["sparse_nmf_cluster"]
     assert isinstance(cl.dtype, pd.CategoricalDtype)
     assert np.array_equal(cl.cat.codes.to_numpy(), H.argmax(1))
-    rec = adata.uns["nmf_l20"]
+    rec = adata.uns["sparse_nmf"]
     assert rec["params"]["n_top_genes"] == 15 and rec["graph_key"] == ""
     core = sparse_nmf_core(adata.X.T, 3, 15, max_iter=100)
     np.testing.assert_array_equal(H, core.H.T)
@@ -46,13 +46,13 @@ def test_sparse_adata_same_as_dense_and_copy():
     dense = _adata(seed=1)
     sparse = _adata(seed=1, sparse=True)
     out = sm.tl.sparse_nmf(sparse, 3, n_top_genes=20, max_iter=60, copy=True)
-    assert "X_nmf_l20" not in sparse.obsm
+    assert "X_sparse_nmf" not in sparse.obsm
     sm.tl.sparse_nmf(dense, 3, n_top_genes=20, max_iter=60)
     np.testing.assert_allclose(
-        out.obsm["X_nmf_l20"], dense.obsm["X_nmf_l20"], rtol=1e-7, atol=1e-10
+        out.obsm["X_sparse_nmf"], dense.obsm["X_sparse_nmf"], rtol=1e-7, atol=1e-10
     )
     np.testing.assert_allclose(
-        out.varm["nmf_l20_W"], dense.varm["nmf_l20_W"], rtol=1e-7, atol=1e-10
+        out.varm["sparse_nmf_W"], dense.varm["sparse_nmf_W"], rtol=1e-7, atol=1e-10
     )
 
 
@@ -60,8 +60,8 @@ def test_graph_and_orthogonal_variants(tmp_path):
     adata = _adata(seed=2)
     sm.tl.graph_sparse_nmf(adata, 3, lam_graph=0.0, n_top_genes=20, max_iter=60, tol=0.0)
     sm.tl.sparse_nmf(adata, 3, n_top_genes=20, max_iter=60, tol=0.0, key_added="plain")
-    assert np.array_equal(adata.obsm["X_gnmf_l20"], adata.obsm["X_plain"])
-    rec = adata.uns["gnmf_l20"]
+    assert np.array_equal(adata.obsm["X_graph_sparse_nmf"], adata.obsm["X_plain"])
+    rec = adata.uns["graph_sparse_nmf"]
     assert rec["graph_key"] == "spatial_connectivities"
     sm.tl.sparse_nmf(
         adata,

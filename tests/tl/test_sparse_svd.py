@@ -43,12 +43,12 @@ def test_sparse_svd_writes_keys_and_matches_core(adata):
         obs_graph_key="spatial_connectivities",
         lam_obs=0.2,
     )
-    assert adata.obsm["X_ssvd"].shape == (60, 2)
-    assert adata.varm["ssvd_loadings"].shape == (40, 2)
-    assert set(np.flatnonzero(adata.varm["ssvd_loadings"][:, 0])) == set(range(8))
-    assert adata.var["ssvd_selected"].dtype == bool
-    assert adata.obs["ssvd_selected"].sum() <= 30
-    rec = adata.uns["ssvd"]
+    assert adata.obsm["X_sparse_svd"].shape == (60, 2)
+    assert adata.varm["sparse_svd_loadings"].shape == (40, 2)
+    assert set(np.flatnonzero(adata.varm["sparse_svd_loadings"][:, 0])) == set(range(8))
+    assert adata.var["sparse_svd_selected"].dtype == bool
+    assert adata.obs["sparse_svd_selected"].sum() <= 30
+    rec = adata.uns["sparse_svd"]
     assert rec["params"]["var_graph_key"] == "net"
     assert len(rec["objective"]) == rec["objective_lengths"].sum()
     core = sparse_svd(
@@ -61,17 +61,19 @@ def test_sparse_svd_writes_keys_and_matches_core(adata):
         obs_graph=adata.obsp["spatial_connectivities"],
         lam_obs=0.2,
     )
-    np.testing.assert_allclose(adata.obsm["X_ssvd"], core.U * core.d)
+    np.testing.assert_allclose(adata.obsm["X_sparse_svd"], core.U * core.d)
     np.testing.assert_allclose(rec["d"], core.d)
 
 
 def test_sparse_layer_equals_dense_and_copy(adata):
     out = sm.tl.sparse_svd(adata, n_var_nonzero=8, layer="sparse", copy=True)
-    assert "X_ssvd" not in adata.obsm
+    assert "X_sparse_svd" not in adata.obsm
     dense = adata.copy()
     dense.layers["sparse"] = dense.layers["sparse"].toarray()
     sm.tl.sparse_svd(dense, n_var_nonzero=8, layer="sparse")
-    np.testing.assert_allclose(out.varm["ssvd_loadings"], dense.varm["ssvd_loadings"], atol=1e-10)
+    np.testing.assert_allclose(
+        out.varm["sparse_svd_loadings"], dense.varm["sparse_svd_loadings"], atol=1e-10
+    )
 
 
 def test_group_sparse_svd_group_formats_agree(adata):
@@ -85,13 +87,15 @@ def test_group_sparse_svd_group_formats_agree(adata):
         b = adata.copy()
         sm.tl.group_sparse_svd(b, groups, 2, penalty="gl0")
         results.append(b)
-        assert b.uns["gsvd"]["active_groups"]["0"] == ["m0", "m1"]
-        assert b.varm["gsvd_groups"].shape == (40, 10)
-        assert set(np.flatnonzero(b.var["gsvd_selected"])) == set(range(8))
+        assert b.uns["group_sparse_svd"]["active_groups"]["0"] == ["m0", "m1"]
+        assert b.varm["group_sparse_svd_groups"].shape == (40, 10)
+        assert set(np.flatnonzero(b.var["group_sparse_svd_selected"])) == set(range(8))
     for b in results[1:]:
-        np.testing.assert_allclose(b.varm["gsvd_loadings"], results[0].varm["gsvd_loadings"])
+        np.testing.assert_allclose(
+            b.varm["group_sparse_svd_loadings"], results[0].varm["group_sparse_svd_loadings"]
+        )
     core = group_sparse_svd(adata.X, [np.arange(4 * i, 4 * i + 4) for i in range(10)], 2)
-    np.testing.assert_allclose(results[0].varm["gsvd_loadings"], core.V)
+    np.testing.assert_allclose(results[0].varm["group_sparse_svd_loadings"], core.V)
 
 
 def test_overlapping_sets_and_unknown_genes(adata):
@@ -130,5 +134,8 @@ def test_records_survive_h5ad(adata, tmp_path):
     sm.tl.group_sparse_svd(adata, "module", 2, penalty="gl1", n_components=2)
     adata.write_h5ad(tmp_path / "a.h5ad")
     back = ad.read_h5ad(tmp_path / "a.h5ad")
-    assert list(back.uns["gsvd"]["active_groups"]["1"]) == adata.uns["gsvd"]["active_groups"]["1"]
-    np.testing.assert_allclose(back.uns["ssvd"]["d"], adata.uns["ssvd"]["d"])
+    assert (
+        list(back.uns["group_sparse_svd"]["active_groups"]["1"])
+        == adata.uns["group_sparse_svd"]["active_groups"]["1"]
+    )
+    np.testing.assert_allclose(back.uns["sparse_svd"]["d"], adata.uns["sparse_svd"]["d"])

@@ -13,12 +13,6 @@ QUICK = {
 }
 
 
-@pytest.fixture
-def slices(two_slices):
-    sm.pp.spatial_graph(two_slices, n_neighs=12, library_key="slice")
-    return two_slices
-
-
 def test_writes_keys_and_leaves_input(slices, tmp_path):
     before = slices.X.copy()
     sm.tl.stg3net(slices, "slice", 5, **QUICK)

@@ -8,12 +8,6 @@ import stmin as sm
 FAST = {"train_kwargs": {"enable_progress_bar": False}, "accelerator": "cpu", "max_epochs": 2}
 
 
-@pytest.fixture
-def section(small_section):
-    sm.pp.spatial_graph(small_section, n_neighs=12)
-    return small_section
-
-
 def test_keys_written(section, tmp_path):
     x_before = section.X.copy()
     sm.tl.stmgac(section, n_clusters=5, **FAST)
@@ -53,18 +47,12 @@ def test_use_rep_and_seed_reproducibility(section):
     assert (a.obs["stmgac"] == b.obs["stmgac"]).all()
 
 
-def test_overwrite_is_logged(section, caplog):
+def test_overwrite_is_logged(section, stmin_logs):
     sm.tl.stmgac(section, n_clusters=5, **FAST)
-    import logging
-
-    logger = logging.getLogger("stmin")
-    logger.propagate = True
-    try:
-        with caplog.at_level(logging.WARNING, logger="stmin"):
-            sm.tl.stmgac(section, n_clusters=5, **FAST)
-    finally:
-        logger.propagate = False
-    assert "overwriting" in caplog.text
+    assert "overwriting" not in stmin_logs.text
+    stmin_logs.clear()
+    sm.tl.stmgac(section, n_clusters=5, **FAST)
+    assert "overwriting" in stmin_logs.text
 
 
 def test_errors(section):

@@ -83,7 +83,7 @@ def test_wrapper_errors(adata):
     other = ad.AnnData(np.ones((3, 2)))
     with pytest.raises(ValueError, match="same `obs_names`"):
         sm.tl.wspls(adata, other)
-    with pytest.raises(ValueError, match="k_obs"):
+    with pytest.raises(ValueError, match="n_obs_nonzero"):
         sm.tl.wspls(adata, "X_image", n_obs_nonzero=51)
 
 

@@ -68,6 +68,13 @@ def cluster_embedding(
     x = as_matrix(x, "x")
     n_clusters = check_n_clusters(n_clusters, x.shape[0])
     random_state = check_random_state(random_state) or 0
+    n_distinct = np.unique(x, axis=0).shape[0]
+    if n_distinct < n_clusters:
+        raise ValueError(
+            f"`x` has {n_distinct} distinct rows, fewer than `n_clusters`={n_clusters}: the "
+            "embedding cannot be split into that many clusters (is it constant, e.g. from a "
+            "collapsed model?). Pass a smaller `n_clusters` or check the embedding."
+        )
     if method == "gmm":
         labels = GaussianMixture(
             n_clusters, covariance_type="tied", random_state=random_state

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .._validate import as_coords, as_labels, check_n_neighbors
+from .._validate import as_coords, as_labels, check_int, check_n_neighbors
 
 
 def _refine(labels: np.ndarray, coords: np.ndarray, n_neighbors: int) -> np.ndarray:
@@ -49,10 +49,17 @@ def refine_labels(labels, coords: np.ndarray, n_neighbors: int = 30, groups=None
     The refined labels (same dtype as ``labels``).
     """
     labels = as_labels(labels, "labels")
-    coords = as_coords(coords, "coords", labels.size)
+    coords = as_coords(coords, "coords", labels.size, against="labels")
+    n_neighbors = check_int(n_neighbors, "n_neighbors", min_value=1)
     if groups is None:
         return _refine(labels, coords, n_neighbors)
-    groups = as_labels(groups, "groups", labels.size)
+    groups = as_labels(groups, "groups", labels.size, against="labels")
+    names, sizes = np.unique(groups.astype(str), return_counts=True)
+    if sizes.min() <= n_neighbors:
+        raise ValueError(
+            f"Section {str(names[sizes.argmin()])!r} of `groups` has {sizes.min()} spots, too few for "
+            f"`n_neighbors`={n_neighbors}; pass a smaller `n_neighbors` or drop that section."
+        )
     out = labels.copy()
     for g in pd.unique(groups):
         idx = np.flatnonzero(groups == g)

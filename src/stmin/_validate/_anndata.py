@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -78,12 +80,18 @@ def get_obs(adata: AnnData, key: str, name: str = "adata", what: str = "column")
     return adata.obs[key]
 
 
-def get_rep(adata: AnnData, use_rep: str, name: str = "adata") -> np.ndarray:
-    """Return ``adata.obsm[use_rep]`` as a finite 2-D float array."""
+def get_rep(
+    adata: AnnData, use_rep: str, name: str = "adata", *, hint: str | None = None
+) -> np.ndarray:
+    """Return ``adata.obsm[use_rep]`` as a finite 2-D float array.
+
+    ``hint`` replaces the advice of the error raised when the key is missing.
+    """
     if not isinstance(use_rep, str) or use_rep not in adata.obsm:
+        if hint is None:
+            hint = "Compute it first (e.g. `sc.pp.pca(adata)` for 'X_pca') or pass `use_rep=None`."
         raise KeyError(
-            f"`{name}.obsm[{use_rep!r}]` not found; available keys: {list(adata.obsm)}. "
-            "Compute it first (e.g. `sc.pp.pca(adata)` for 'X_pca') or pass `use_rep=None`."
+            f"`{name}.obsm[{use_rep!r}]` not found; available keys: {list(adata.obsm)}. {hint}"
         )
     rep = adata.obsm[use_rep]
     rep = rep.toarray() if sp.issparse(rep) else np.asarray(rep)
@@ -122,7 +130,7 @@ def get_library(adata: AnnData, library_id: str | None = None) -> tuple[str, dic
     ``library_id=None`` picks the only library; several libraries, none, or an unknown id raise.
     """
     spatial = adata.uns.get(SPATIAL_KEY)
-    if not isinstance(spatial, dict) or not spatial:
+    if not isinstance(spatial, Mapping) or not spatial:
         raise KeyError(
             "`adata.uns['spatial']` not found: the H&E image and its scale factors are needed. "
             "Load the section with its image (e.g. `sm.datasets.her2st(section)` or "
@@ -134,11 +142,57 @@ def get_library(adata: AnnData, library_id: str | None = None) -> tuple[str, dic
                 f"`adata.uns['spatial']` holds several libraries {list(spatial)}; pass `library_id=`."
             )
         library_id = next(iter(spatial))
-    if library_id not in spatial or not isinstance(spatial[library_id], dict):
+    if not isinstance(library_id, str) or library_id not in spatial:
         raise KeyError(
-            f"`adata.uns['spatial'][{library_id!r}]` not found; libraries: {list(spatial)}."
+            f"`adata.uns['spatial'][{library_id!r}]` not found; libraries: {list(spatial)}. "
+            "Pass `library_id=` naming one of them."
+        )
+    if not isinstance(spatial[library_id], Mapping):
+        raise ValueError(
+            f"`adata.uns['spatial'][{library_id!r}]` must be a dict with 'images' and "
+            f"'scalefactors' (Visium layout), got {type(spatial[library_id]).__name__}."
         )
     return library_id, spatial[library_id]
+
+
+def get_library_part(entry: Mapping, library_id: str, part: str, name: str = "adata") -> Mapping:
+    """``entry[part]`` of ``uns['spatial'][library_id]`` (``images``, ``scalefactors``, …), a dict.
+
+    A missing part is an empty dict; a part that is not a dict raises a ``ValueError``.
+    """
+    value = entry.get(part, {})
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            f"`{name}.uns['spatial'][{library_id!r}][{part!r}]` must be a dict (Visium layout, as "
+            f"`sc.read_visium` writes it), got {type(value).__name__}."
+        )
+    return value
+
+
+def get_scalefactor(
+    entry: Mapping, library_id: str, key: str, name: str = "adata", *, required: bool = True
+) -> float | None:
+    """The positive scale factor ``uns['spatial'][library_id]['scalefactors'][key]``.
+
+    A missing factor raises a ``KeyError`` (or gives ``None`` with ``required=False``); one that
+    is not a positive finite number raises a ``ValueError``.
+    """
+    where = f"`{name}.uns['spatial'][{library_id!r}]['scalefactors'][{key!r}]`"
+    factors = get_library_part(entry, library_id, "scalefactors", name)
+    if key not in factors:
+        if not required:
+            return None
+        raise KeyError(
+            f"{where} not found: the image's scale factor is needed to place the spots on it."
+        )
+    value = factors[key]
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{where} must be a positive number (got {value!r}).")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{where} must be a positive number (got {value!r}).")
+    return float(value)
 
 
 def get_graph(

@@ -75,6 +75,40 @@ def check_choice(value, name: str, choices: Collection) -> None:
         raise ValueError(f"`{name}` must be one of {list(choices)} (got {value!r}).")
 
 
+def check_bool(value, name: str, *, allow_none: bool = False) -> bool | None:
+    """Return ``value`` as a ``bool``; raise unless it is ``True`` or ``False`` (or ``None``).
+
+    Strings such as ``"no"`` and numbers are refused: they would silently read as true.
+    """
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, bool | np.bool_):
+        allowed = "True, False or None" if allow_none else "True or False"
+        raise ValueError(f"`{name}` must be {allowed} (got {value!r}).")
+    return bool(value)
+
+
+def check_key(value, name: str = "key_added") -> str:
+    """Return ``value`` if it is a non-empty string (a key of ``obs``, ``obsm``, ``uns``, …)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"`{name}` must be a non-empty string naming a key (got {value!r}).")
+    return value
+
+
+def check_keys(value, name: str, *, allow_empty: bool = False) -> list[str]:
+    """Return one key (a string) or a sequence of keys as a list of strings; raise otherwise."""
+    keys = [value] if isinstance(value, str) else value
+    if isinstance(keys, Mapping) or not isinstance(keys, Collection) or isinstance(keys, bytes):
+        raise ValueError(f"`{name}` must be a string or a list of strings (got {value!r}).")
+    keys = list(keys)
+    bad = [k for k in keys if not isinstance(k, str)]
+    if bad:
+        raise ValueError(f"`{name}` must hold strings only (got {bad[:3]}).")
+    if not keys and not allow_empty:
+        raise ValueError(f"`{name}` is empty; pass at least one name.")
+    return keys
+
+
 def check_finite(x, what: str) -> None:
     """Raise if ``x`` (dense or sparse) holds NaN or infinite values."""
     values = _values(x)
@@ -85,21 +119,31 @@ def check_finite(x, what: str) -> None:
         )
 
 
-def check_counts(x, what: str) -> None:
-    """Raise unless ``x`` looks like raw counts: finite, non-negative and integer-valued."""
-    check_finite(x, what)
+def check_counts(x, what: str, *, integer: bool = True, hint: str | None = None) -> None:
+    """Raise unless ``x`` looks like raw counts: finite, non-negative and integer-valued.
+
+    ``integer=False`` accepts non-integer values (e.g. counts rescaled upstream); ``hint``
+    replaces the advice of the errors (default: pass the raw counts with ``layer=``).
+    """
+    advice = "Pass the raw counts (e.g. `layer='counts'`)." if hint is None else hint
     values = _values(x)
     if values.dtype.kind not in "biuf":
         raise ValueError(f"{what} must be numeric raw counts (got dtype {values.dtype}).")
+    check_finite(x, what)
     if values.size and values.min() < 0:
+        raise ValueError(f"{what} contains negative values; raw counts are expected. {advice}")
+    if (
+        integer
+        and values.size
+        and values.dtype.kind == "f"
+        and not np.all(values == np.round(values))
+    ):
+        if hint is None:
+            advice = (
+                "Pass the raw counts (e.g. `layer='counts'`), or a representation with `use_rep=`."
+            )
         raise ValueError(
-            f"{what} contains negative values; raw counts are expected. "
-            "Pass the raw counts (e.g. `layer='counts'`)."
-        )
-    if values.size and values.dtype.kind == "f" and not np.all(values == np.round(values)):
-        raise ValueError(
-            f"{what} is not integer-valued; raw counts are expected, not normalised data. "
-            "Pass the raw counts (e.g. `layer='counts'`), or a representation with `use_rep=`."
+            f"{what} is not integer-valued; raw counts are expected, not normalised data. {advice}"
         )
 
 

@@ -11,7 +11,7 @@ import scanpy as sc
 import scipy.sparse as sp
 from anndata import AnnData
 
-from ._paths import DataFile, fetch, locate
+from ._paths import DataFile, fetch, locate, reading
 from ._sections import check_section
 from ._visium import read_rgb, spatial_uns
 
@@ -84,18 +84,19 @@ def _assemble(
 
 def _from_h5ad(file, section: str) -> AnnData:
     """Read the shared data folder's ``DLPFC_<s>_top5000hvg.h5ad``."""
-    src = sc.read_h5ad(file)
-    library = src.uns["spatial"][section]
-    return _assemble(
-        section,
-        src.X,
-        src.obs,
-        src.var_names,
-        src.var["gene_symbols"],
-        src.obsm["spatial"],
-        library["images"]["lowres"],
-        dict(library["scalefactors"]),
-    )
+    with reading(file, f"DLPFC section {section}"):
+        src = sc.read_h5ad(file)
+        library = src.uns["spatial"][section]
+        return _assemble(
+            section,
+            src.X,
+            src.obs,
+            src.var_names,
+            src.var["gene_symbols"],
+            src.obsm["spatial"],
+            library["images"]["lowres"],
+            dict(library["scalefactors"]),
+        )
 
 
 def _from_10x(section: str, path) -> AnnData:
@@ -111,28 +112,35 @@ def _from_10x(section: str, path) -> AnnData:
         remote = f"{_HUMANPILOT}/{section}/{remote_name or name}"
         return fetch(DataFile(f"DLPFC/spatial/{section}/{name}", remote), path)
 
-    counts = sc.read_10x_h5(fetch(counts_file, path))
-    positions = pd.read_csv(
-        spot_file("tissue_positions_list.csv", "tissue_positions_list.txt"),
-        header=None,
-        index_col=0,
-        names=_POSITION_COLUMNS,
-    )
+    file = fetch(counts_file, path)
+    with reading(file, f"the counts of DLPFC section {section}"):
+        counts = sc.read_10x_h5(file)
+    file = spot_file("tissue_positions_list.csv", "tissue_positions_list.txt")
+    with reading(file, "the spot positions"):
+        positions = pd.read_csv(file, header=None, index_col=0, names=_POSITION_COLUMNS)
     layer_file = DataFile(
         "DLPFC/annotations/barcode_level_layer_map.tsv",
         f"{_HUMANPILOT}/barcode_level_layer_map.tsv",
     )
-    layer_map = pd.read_csv(
-        fetch(layer_file, path),
-        sep="\t",
-        header=None,
-        names=["barcode", "sample", "layer"],
-        dtype=str,
-    )
-    scalefactors = json.loads(spot_file("scalefactors_json.json").read_text())
-    lowres = read_rgb(spot_file("tissue_lowres_image.png"))
+    file = fetch(layer_file, path)
+    with reading(file, "the layer annotation"):
+        layer_map = pd.read_csv(
+            file, sep="\t", header=None, names=["barcode", "sample", "layer"], dtype=str
+        )
+        layers = layer_map[layer_map["sample"] == section].set_index("barcode")["layer"]
+    file = spot_file("scalefactors_json.json")
+    with reading(file, "the scale factors"):
+        scalefactors = json.loads(file.read_text())
+    file = spot_file("tissue_lowres_image.png")
+    with reading(file, "the low-resolution image"):
+        lowres = read_rgb(file)
+    missing = counts.obs_names.difference(positions.index)
+    if len(missing):
+        raise ValueError(
+            f"{len(missing)} spots of the DLPFC {section} counts have no position in "
+            f"tissue_positions_list.csv (e.g. {list(missing[:3])}); the files do not match."
+        )
     obs = positions.loc[counts.obs_names]
-    layers = layer_map[layer_map["sample"] == section].set_index("barcode")["layer"]
     obs = obs.assign(layer_guess=layers.reindex(obs.index))
     return _assemble(
         section,

@@ -9,7 +9,7 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
-from ._paths import DataFile, fetch
+from ._paths import DataFile, fetch, reading
 from ._sections import check_section
 from ._visium import downscaled_images, spatial_uns
 
@@ -104,13 +104,25 @@ def her2st(section: str, path: str | os.PathLike | None = None) -> AnnData:
         the file, where to place it and its URL.
     """
     section = check_section(section, HER2ST_SECTIONS, "her2st")
-    counts = pd.read_csv(fetch(_file(f"ST-cnts/{section}.tsv.gz"), path), sep="\t", index_col=0)
-    spots = pd.read_csv(fetch(_file(f"ST-spotfiles/{section}_selection.tsv"), path), sep="\t")
-    spots.index = _spot_ids(spots["x"], spots["y"])
+    file = fetch(_file(f"ST-cnts/{section}.tsv.gz"), path)
+    with reading(file, f"the counts of her2st section {section}"):
+        counts = pd.read_csv(file, sep="\t", index_col=0)
+        values = counts.to_numpy(dtype=np.float32)
+    file = fetch(_file(f"ST-spotfiles/{section}_selection.tsv"), path)
+    with reading(file, f"the spot file of her2st section {section}"):
+        spots = pd.read_csv(file, sep="\t")
+        spots.index = _spot_ids(spots["x"], spots["y"])
+        spots[["pixel_x", "pixel_y"]].to_numpy(dtype=np.float64)
+    missing = counts.index.astype(str).difference(spots.index)
+    if len(missing):
+        raise ValueError(
+            f"{len(missing)} spots of the her2st {section} counts are not in "
+            f"{section}_selection.tsv (e.g. {list(missing[:3])}); the files do not match."
+        )
     on_counts = spots.loc[counts.index.astype(str)]
 
     adata = AnnData(
-        X=sp.csr_matrix(counts.to_numpy(), dtype=np.float32),
+        X=sp.csr_matrix(values),
         obs=pd.DataFrame(
             {"array_x": on_counts["x"].to_numpy(), "array_y": on_counts["y"].to_numpy()},
             index=on_counts.index,
@@ -121,18 +133,19 @@ def her2st(section: str, path: str | os.PathLike | None = None) -> AnnData:
 
     if section in LABELLED_SECTIONS:
         name = f"{section}_labeled_coordinates.tsv"
-        labels = pd.read_csv(
-            fetch(_file(f"ST-pat-lbl/{name}", f"ST-pat/lbl/{name}"), path), sep="\t"
-        )
-        labels = labels.dropna(subset=["x", "y"])  # a few labelled rows have no array position
-        labels.index = _spot_ids(labels["x"], labels["y"])
-        adata.obs["label"] = pd.Categorical(labels["label"].reindex(adata.obs_names))
+        file = fetch(_file(f"ST-pat-lbl/{name}", f"ST-pat/lbl/{name}"), path)
+        with reading(file, f"the labels of her2st section {section}"):
+            labels = pd.read_csv(file, sep="\t")
+            labels = labels.dropna(subset=["x", "y"])  # a few labelled rows have no position
+            labels.index = _spot_ids(labels["x"], labels["y"])
+            adata.obs["label"] = pd.Categorical(labels["label"].reindex(adata.obs_names))
 
     name = _IMAGES[section]
     image_file = _file(f"ST-imgs/{section}_{name}", f"ST-imgs/{section[0]}/{section}/{name}")
     image = fetch(image_file, path, optional=True)
     if image is not None:
-        images, scalefactors = downscaled_images(image, _IMAGE_SIDES)
+        with reading(image, f"the H&E image of her2st section {section}"):
+            images, scalefactors = downscaled_images(image, _IMAGE_SIDES)
         scalefactors["spot_diameter_fullres"] = _pixels_per_pitch(spots) * _SPOT_DIAMETER_PER_PITCH
         adata.uns["spatial"] = spatial_uns(
             section, images, scalefactors, {"image_path": str(image), "source": SOURCE}

@@ -10,7 +10,7 @@ import scanpy as sc
 import scipy.sparse as sp
 from anndata import AnnData
 
-from ._paths import DataFile, fetch
+from ._paths import DataFile, fetch, reading
 
 _FILE = DataFile(
     "mouse_olfactory_bulb_ST/MOB_Rep11_Stahl2016.h5ad",
@@ -48,11 +48,15 @@ def mouse_olfactory_bulb(path: str | os.PathLike | None = None) -> AnnData:
     FileNotFoundError
         When the file is not found; the message says where to place it.
     """
-    src = sc.read_h5ad(fetch(_FILE, path))
-    adata = AnnData(
-        X=sp.csr_matrix(src.X, dtype=np.float32),
-        obs=pd.DataFrame({"layer": src.obs["layer_meringue_cluster_annot"]}, index=src.obs_names),
-        var=pd.DataFrame(index=src.var_names),
-    )
-    adata.obsm["spatial"] = np.asarray(src.obsm["spatial"], dtype=np.float64)
+    file = fetch(_FILE, path)
+    with reading(file, "the mouse olfactory bulb section"):
+        src = sc.read_h5ad(file)
+        adata = AnnData(
+            X=sp.csr_matrix(src.X, dtype=np.float32),
+            obs=pd.DataFrame(
+                {"layer": src.obs["layer_meringue_cluster_annot"]}, index=src.obs_names
+            ),
+            var=pd.DataFrame(index=src.var_names),
+        )
+        adata.obsm["spatial"] = np.asarray(src.obsm["spatial"], dtype=np.float64)
     return adata

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pooch
+
+from .._validate import as_path
 
 ENV_VAR = "STMIN_DATA_DIR"
 
@@ -31,9 +35,54 @@ class DataFile:
 
 
 def data_root(path: str | os.PathLike | None) -> Path | None:
-    """Return the data folder: ``path``, else ``$STMIN_DATA_DIR``, else ``None`` (download)."""
-    root = path if path is not None else os.environ.get(ENV_VAR)
-    return Path(root).expanduser() if root else None
+    """Return the data folder: ``path``, else ``$STMIN_DATA_DIR``, else ``None`` (download).
+
+    A folder that is given must exist: a typo in ``path=`` or in the environment variable
+    raises here rather than starting a download.
+    """
+    if path is not None:
+        root, source = as_path(path, "path"), "`path=`"
+    elif os.environ.get(ENV_VAR):
+        root, source = Path(os.environ[ENV_VAR]).expanduser(), f"${ENV_VAR}"
+    else:
+        return None
+    if root.exists() and not root.is_dir():
+        raise ValueError(
+            f"the data folder {str(root)!r} (set by {source}) is a file, not a folder."
+        )
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"the data folder {str(root)!r} (set by {source}) does not exist. Pass the folder "
+            "that holds the data sets (e.g. `path='shared/data'`), or leave `path=None` (and "
+            f"${ENV_VAR} unset) to download the files."
+        )
+    return root
+
+
+@contextmanager
+def reading(file: Path, what: str) -> Iterator[None]:
+    """Report any failure to read or parse ``file`` as a ``ValueError`` that names the file.
+
+    Corrupt, truncated or unreadable files, and files of another layout (a missing column,
+    dataset or key), otherwise surface as errors of h5py, pandas, gzip or PIL.
+    """
+    try:
+        yield
+    except (ValueError, FileNotFoundError) as err:
+        if str(file) in str(err):  # already names the file (raised by stmin)
+            raise
+        raise _unreadable(file, what, err) from None
+    except Exception as err:  # h5py, pandas, gzip, PIL, anndata: all mean "cannot read it"
+        raise _unreadable(file, what, err) from None
+
+
+def _unreadable(file: Path, what: str, err: Exception) -> ValueError:
+    detail = str(err).splitlines()[0] if str(err) else ""
+    return ValueError(
+        f"cannot read {what} from {str(file)!r} ({type(err).__name__}: {detail}). The file is "
+        "corrupt, incomplete or not in the expected layout: delete it and download it again, "
+        "or replace it with the original file."
+    )
 
 
 def cache_dir() -> Path:
@@ -51,6 +100,11 @@ def _existing(folder: Path, relpath: str) -> Path | None:
     for candidate in (folder / relpath, folder / f"{relpath}.gz"):
         if candidate.is_file():
             return candidate
+        if candidate.is_dir():
+            raise ValueError(
+                f"{str(candidate)!r} is a folder, but the data file {relpath} is expected there; "
+                "move the folder away and place the file itself."
+            )
     return None
 
 

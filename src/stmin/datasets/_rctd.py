@@ -7,7 +7,8 @@ import os
 import anndata as ad
 from anndata import AnnData
 
-from ._paths import DataFile, fetch
+from .._validate import check_choice
+from ._paths import DataFile, fetch, reading
 
 _FOLDER = "rctd_toy_deconvolution"
 _NOTE = (
@@ -46,12 +47,16 @@ def visium_with_reference(
     ``(adata_st, adata_sc)``: spots with raw counts in ``.X`` and pixel coordinates in
     ``obsm["spatial"]``; cells with raw counts and ``obs["cell_type"]``.
     """
-    if tissue not in TISSUES:
-        raise ValueError(f"Unknown tissue {tissue!r}; choose from {TISSUES}.")
+    check_choice(tissue, "tissue", TISSUES)
     files = [
-        DataFile(f"{_FOLDER}/{tissue}_{kind}_downsampled.h5ad", note=_NOTE)
+        fetch(DataFile(f"{_FOLDER}/{tissue}_{kind}_downsampled.h5ad", note=_NOTE), path)
         for kind in ("visium", "scRNA_reference")
     ]
-    adata_st, adata_sc = (ad.read_h5ad(fetch(f, path)) for f in files)
-    adata_sc.obs["cell_type"] = adata_sc.obs["cell_type"].astype("category")
+    with reading(files[0], f"the {tissue} Visium spots"):
+        adata_st = ad.read_h5ad(files[0])
+        if "spatial" not in adata_st.obsm:
+            raise KeyError("obsm['spatial']")
+    with reading(files[1], f"the {tissue} reference"):
+        adata_sc = ad.read_h5ad(files[1])
+        adata_sc.obs["cell_type"] = adata_sc.obs["cell_type"].astype("category")
     return adata_st, adata_sc

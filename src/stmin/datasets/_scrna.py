@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
-from ._paths import DataFile, fetch
+from ._paths import DataFile, fetch, reading
 
 _FOLDER = "scRNA_clustering"
 _SCDEEPCLUSTER = (
@@ -172,7 +172,7 @@ def scrna_clustering(name: str, path: str | os.PathLike | None = None) -> AnnDat
         When the file is missing from the data folder, or cannot be downloaded; the message
         names the file, where to place it and its URL.
     """
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise ValueError(
             f"unknown scRNA-seq clustering data set {name!r}; valid names are: "
             f"{', '.join(DATASETS)}."
@@ -180,7 +180,8 @@ def scrna_clustering(name: str, path: str | os.PathLike | None = None) -> AnnDat
     dataset = DATASETS[name]
     file = fetch(dataset.file, path)
     read = _from_csv if dataset.kind == "csv" else _from_h5
-    counts, labels, cells, genes = read(file)
+    with reading(file, f"the {name} data set"):
+        counts, labels, cells, genes = read(file)
     adata = AnnData(
         X=counts,
         obs=pd.DataFrame({"cell_type": _label_categorical(labels)}, index=cells),

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from . import _paths
-from ._paths import ENV_VAR, DataFile, data_root, fetch, locate
+from ._paths import ENV_VAR, DataFile, data_root, fetch, locate, reading
 
 _MERINGUE = "JEFworks-Lab/MERINGUE"
 _COMMIT = "ca9e2ccabd95680d9ca0b323a8a507c038f2ea13"
@@ -107,8 +107,9 @@ def _assemble(counts, spots, genes, slices, xy) -> AnnData:
 
 
 def _from_h5ad(file: Path) -> AnnData:
-    src = sc.read_h5ad(file)
-    return _assemble(src.X, src.obs_names, src.var_names, src.obs["slice"], src.obsm["spatial"])
+    with reading(file, "the Ståhl 2016 breast cancer sections"):
+        src = sc.read_h5ad(file)
+        return _assemble(src.X, src.obs_names, src.var_names, src.obs["slice"], src.obsm["spatial"])
 
 
 def _dgcmatrix(obj: Any, attrs: Mapping[str, Any]) -> tuple[sp.csc_matrix, list[np.ndarray]]:
@@ -144,7 +145,8 @@ def _bcl_to_anndata(counts: sp.csc_matrix, dimnames, pos: pd.DataFrame) -> AnnDa
 def _from_rda(file: Path, rdata) -> AnnData:
     """Read ``BCL`` from MERINGUE's data/BCL.rda with ``rdata``."""
     constructors = {**rdata.conversion.DEFAULT_CLASS_MAP, "dgCMatrix": _dgcmatrix}
-    parsed = rdata.parser.parse_file(file)
-    bcl = rdata.conversion.convert(parsed, constructors)["BCL"]
-    counts, dimnames = bcl["counts"]
+    with reading(file, "MERINGUE's BCL data"):
+        parsed = rdata.parser.parse_file(file)
+        bcl = rdata.conversion.convert(parsed, constructors)["BCL"]
+        counts, dimnames = bcl["counts"]
     return _bcl_to_anndata(counts, dimnames, bcl["pos"])

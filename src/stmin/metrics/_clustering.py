@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from .._validate import as_labels
+
 
 def _paired(labels_true, labels_pred) -> tuple[np.ndarray, np.ndarray]:
-    t = pd.Series(np.asarray(labels_true, dtype=object))
-    p = pd.Series(np.asarray(labels_pred, dtype=object))
-    if len(t) != len(p):
-        raise ValueError(f"Label vectors differ in length: {len(t)} and {len(p)}.")
+    t = as_labels(labels_true, "labels_true", allow_missing=True)
+    p = as_labels(labels_pred, "labels_pred", t.size, against="labels_true", allow_missing=True)
+    t, p = pd.Series(t, dtype=object), pd.Series(p, dtype=object)
     keep = (t.notna() & p.notna()).to_numpy()
     if not keep.any():
         raise ValueError("No observation has both a reference and a predicted label.")

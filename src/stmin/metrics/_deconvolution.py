@@ -5,29 +5,36 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._expression import gene_pcc
+from .._validate import as_matrix, check_keys
+from ._expression import _frame_pair, _pcc
 
 # the SSIM constants of the deconvolution benchmarks (values in [0, 1])
 _C1, _C2 = 0.01**2, 0.03**2
 HIGHER_IS_BETTER = {"pcc": True, "ssim": True, "rmse": False, "jsd": False}
 
 
+_NEGATIVE_TOLERANCE = 1e-8  # rounding noise of solvers that return proportions
+
+
 def _aligned(truth, pred) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(truth, pd.DataFrame) and isinstance(pred, pd.DataFrame):
-        if set(truth.columns) != set(pred.columns):
-            raise ValueError(
-                "`truth` and `pred` have different cell types: "
-                f"{sorted(set(truth.columns) ^ set(pred.columns))[:5]}."
-            )
-        pred = pred.loc[truth.index, truth.columns]
-    truth, pred = np.asarray(truth, dtype=float), np.asarray(pred, dtype=float)
-    if truth.shape != pred.shape or truth.ndim != 2:
+    truth, pred = _frame_pair(truth, pred, "cell types")
+    truth = as_matrix(truth, "truth", min_rows=2)
+    pred = as_matrix(pred, "pred", min_rows=2)
+    if truth.shape != pred.shape:
         raise ValueError(
-            f"`truth` {truth.shape} and `pred` {pred.shape} must be the same 2-D shape."
+            f"`truth` {truth.shape} and `pred` {pred.shape} must have the same shape "
+            "(spots × cell types)."
         )
-    if not (np.isfinite(truth).all() and np.isfinite(pred).all()):
-        raise ValueError("`truth` and `pred` must be finite (no NaN).")
-    return truth, pred
+    if truth.shape[1] < 2:
+        raise ValueError(
+            f"`truth` has {truth.shape[1]} cell type; proportions need at least 2 columns."
+        )
+    for name, values in (("truth", truth), ("pred", pred)):
+        if values.min() < -_NEGATIVE_TOLERANCE:
+            raise ValueError(
+                f"`{name}` has negative proportions (min {values.min():.3g}); proportions are ≥ 0."
+            )
+    return np.maximum(truth, 0.0), np.maximum(pred, 0.0)
 
 
 def _jsd_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -59,7 +66,8 @@ def deconvolution_scores(truth, pred) -> dict[str, float]:
     Parameters
     ----------
     truth, pred
-        Spots × cell types proportions (arrays, or DataFrames aligned on index and columns).
+        Spots × cell types proportions (arrays, or two DataFrames, aligned on their index and
+        columns first), finite and non-negative.
 
     Returns
     -------
@@ -76,8 +84,8 @@ def deconvolution_scores(truth, pred) -> dict[str, float]:
     """
     truth, pred = _aligned(truth, pred)
     with np.errstate(invalid="ignore"):
-        pcc_type = gene_pcc(truth, pred)
-        pcc_spot = gene_pcc(truth.T, pred.T)
+        pcc_type = _pcc(truth, pred)
+        pcc_spot = _pcc(truth.T, pred.T)
     return {
         "pcc": float(np.nanmean(pcc_type)) if np.isfinite(pcc_type).any() else float("nan"),
         "pcc_spot": float(np.nanmean(pcc_spot)) if np.isfinite(pcc_spot).any() else float("nan"),
@@ -103,12 +111,31 @@ def accuracy_score(table: pd.DataFrame, metrics=("pcc", "ssim", "rmse", "jsd")) 
     metrics
         Columns to aggregate.
     """
+    if not isinstance(table, pd.DataFrame):
+        raise ValueError(
+            f"`table` must be a DataFrame of methods × metrics (got {type(table).__name__})."
+        )
+    if len(table) == 0:
+        raise ValueError("`table` is empty; it needs one row per method.")
+    if not table.index.is_unique:
+        dup = table.index[table.index.duplicated()][:3].tolist()
+        raise ValueError(f"`table` lists some methods twice (e.g. {dup}).")
+    metrics = check_keys(metrics, "metrics")
     missing = [m for m in metrics if m not in table.columns]
     if missing:
         raise KeyError(f"Metrics {missing} are not columns of `table` ({list(table.columns)}).")
     unknown = [m for m in metrics if m not in HIGHER_IS_BETTER]
     if unknown:
         raise ValueError(f"No direction known for {unknown}; use {list(HIGHER_IS_BETTER)}.")
+    for m in metrics:
+        if not pd.api.types.is_numeric_dtype(table[m]):
+            raise ValueError(f"`table[{m!r}]` must hold numbers (got {table[m].dtype}).")
+        if not np.isfinite(table[m].to_numpy(dtype=float)).all():
+            bad = table.index[~np.isfinite(table[m].to_numpy(dtype=float))].tolist()[:3]
+            raise ValueError(
+                f"`table[{m!r}]` is NaN or infinite for {bad}; ranks would silently skip those "
+                "methods. Drop the methods or the metric first."
+            )
     ranks = pd.concat(
         [table[m].rank(ascending=HIGHER_IS_BETTER[m], method="average") for m in metrics], axis=1
     )

@@ -7,17 +7,14 @@ import pandas as pd
 from sklearn.metrics import silhouette_samples
 from sklearn.neighbors import NearestNeighbors
 
-from .._validate import check_finite
+from .._validate import as_labels, as_matrix, check_bool, check_number, check_optional_int
 
 _N_STEPS = 50  # bisection steps on log(beta)
 _LOG_SPAN = 40.0  # search log(beta) within ±40 of a per-cell scale
 
 
 def _embedding(embedding) -> np.ndarray:
-    x = np.asarray(embedding, dtype=float)
-    if x.ndim != 2:
-        raise ValueError(f"`embedding` must be 2-D (cells × dimensions); got shape {x.shape}.")
-    check_finite(x, "`embedding`")
+    x = as_matrix(embedding, "embedding")
     if x.shape[0] <= 3:
         raise ValueError(f"Too few cells: the embedding has {x.shape[0]} rows; at least 4 needed.")
     return x
@@ -25,21 +22,8 @@ def _embedding(embedding) -> np.ndarray:
 
 def _codes(labels, n_obs: int, what: str) -> tuple[np.ndarray, int]:
     """Integer codes of one label per cell, checked for length and missing values."""
-    arr = np.asarray(labels, dtype=object)
-    if arr.ndim != 1:
-        raise ValueError(f"`{what}` must be one-dimensional; got shape {arr.shape}.")
-    if arr.shape[0] != n_obs:
-        raise ValueError(
-            f"Length mismatch: `{what}` has {arr.shape[0]} entries but the embedding has "
-            f"{n_obs} rows."
-        )
-    missing = pd.isna(arr)
-    if missing.any():
-        raise ValueError(
-            f"`{what}` has {int(missing.sum())} missing values; drop those cells first "
-            f"(e.g. `adata[adata.obs[key].notna()]`)."
-        )
-    codes, uniques = pd.factorize(arr)
+    arr = as_labels(labels, what, n_obs, against="embedding")
+    codes, uniques = pd.factorize(arr.astype(object))
     return codes, len(uniques)
 
 
@@ -50,14 +34,10 @@ def _at_least_two(n: int, what: str) -> None:
 
 def _kernel(x: np.ndarray, perplexity: float, n_neighbors: int | None):
     """Neighbour indices and perplexity-calibrated Gaussian weights (rows sum to one)."""
-    if isinstance(perplexity, bool) or not np.isscalar(perplexity) or not perplexity >= 1:
-        raise ValueError(f"`perplexity` must be a number ≥ 1 (got {perplexity!r}).")
+    perplexity = check_number(perplexity, "perplexity", min_value=1)
+    n_neighbors = check_optional_int(n_neighbors, "n_neighbors", min_value=1)
     if n_neighbors is None:
         n_neighbors = int(np.ceil(3 * perplexity))
-    elif isinstance(n_neighbors, bool) or not isinstance(n_neighbors, int | np.integer):
-        raise ValueError(f"`n_neighbors` must be a positive integer (got {n_neighbors!r}).")
-    elif n_neighbors < 1:
-        raise ValueError(f"`n_neighbors` must be a positive integer (got {n_neighbors!r}).")
     k = int(min(n_neighbors, x.shape[0] - 1))
     # X=None: each cell is left out of its own neighbours (duplicates included correctly).
     dist, idx = NearestNeighbors(n_neighbors=k).fit(x).kneighbors()
@@ -149,6 +129,7 @@ def ilisi(
     scaled
         Return ``(median - 1) / (n_batches - 1)``, in [0, 1], instead.
     """
+    check_bool(scaled, "scaled")
     x = _embedding(embedding)
     codes, n_batches = _codes(batch, x.shape[0], "batch")
     _at_least_two(n_batches, "batch")

@@ -6,6 +6,17 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from .._validate import as_coords, as_labels, check_int
+
+
+def _labels_coords(labels, coords) -> tuple[np.ndarray, np.ndarray]:
+    """One label and one finite (x, y[, z]) position per spot, at least 2 spots."""
+    labels = as_labels(labels, "labels")
+    coords = as_coords(coords, "coords", labels.size, against="labels")
+    if labels.size < 2:
+        raise ValueError(f"`labels` has {labels.size} spot; a spatial score needs at least 2.")
+    return labels, coords
+
 
 def chaos(labels, coords: np.ndarray) -> float:
     """CHAOS score (lower is more spatially continuous).
@@ -17,12 +28,11 @@ def chaos(labels, coords: np.ndarray) -> float:
     Parameters
     ----------
     labels
-        One label per spot.
+        One label per spot (no missing values).
     coords
-        Spot coordinates (n × 2).
+        Spot coordinates (n × 2 or n × 3, finite).
     """
-    labels = np.asarray(labels)
-    coords = np.asarray(coords, dtype=float)
+    labels, coords = _labels_coords(labels, coords)
     std = coords.std(axis=0)
     z = (coords - coords.mean(axis=0)) / np.where(std > 0, std, 1.0)
     total = 0.0
@@ -44,15 +54,16 @@ def pas(labels, coords: np.ndarray, n_neighbors: int = 10) -> float:
     Parameters
     ----------
     labels
-        One label per spot.
+        One label per spot (no missing values).
     coords
-        Spot coordinates (n × 2).
+        Spot coordinates (n × 2 or n × 3, finite).
     n_neighbors
-        Neighbours compared (10).
+        Neighbours compared (10); capped at the number of spots minus one.
     """
-    labels = np.asarray(labels)
+    labels, coords = _labels_coords(labels, coords)
+    n_neighbors = check_int(n_neighbors, "n_neighbors", min_value=1)
     k = min(n_neighbors, labels.size - 1)
-    _, idx = cKDTree(np.asarray(coords, dtype=float)).query(coords, k=k + 1)
+    _, idx = cKDTree(coords).query(coords, k=k + 1)
     own = idx == np.arange(labels.size)[:, None]
     own[~own.any(axis=1), -1] = True
     nb = idx[~own].reshape(labels.size, k)

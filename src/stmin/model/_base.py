@@ -33,6 +33,27 @@ class ModelBase(TrainingMixin, BaseModelClass):
     def _setup_args(self) -> dict:
         return self.adata_manager.registry["setup_args"]
 
+    def _check_if_trained(self, warn: bool = False, message: str | None = None) -> None:
+        """Raise a clear error when a getter is called before :meth:`train`."""
+        if not self.is_trained_:
+            raise RuntimeError(
+                message
+                or f"This {type(self).__name__} is not trained yet: call `model.train()` first."
+            )
+
+    def _validate_anndata(self, adata: AnnData | None = None, copy_if_view: bool = True):
+        """``adata`` (default: the training data), checked and set up like the training data."""
+        if adata is not None:
+            check_adata(adata, allow_view=True, need_vars=False)
+        try:
+            return super()._validate_anndata(adata, copy_if_view=copy_if_view)
+        except (KeyError, ValueError) as err:
+            reason = err.args[0] if err.args else err
+            raise type(err)(
+                f"`adata` is not set up like the model's training data ({reason}). It needs "
+                f"what `setup_anndata` registered: {self._setup_args}."
+            ) from None
+
     def save(
         self,
         dir_path: str | os.PathLike,

@@ -147,7 +147,7 @@ class GraphModelBase(ModelBase):
         groups: np.ndarray | None = None,
     ) -> pd.Categorical:
         """Cluster ``z`` and optionally refine the labels spatially (within ``groups``)."""
-        check_cluster_method(method)
+        check_cluster_method(method, "cluster_method")
         n_clusters = check_n_clusters(n_clusters, adata.n_obs)
         refine = check_refine(
             refine, adata.n_obs if groups is None else pd.Series(groups).value_counts().min()

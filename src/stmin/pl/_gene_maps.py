@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -16,11 +16,36 @@ from matplotlib.figure import Figure
 
 from .._constants import SPATIAL_KEY, ToolKey
 from .._docs import d
-from .._validate import get_layer
-from ..metrics import gene_pcc
+from .._validate import check_counts, check_keys, check_number, get_layer, where
+from ..metrics._expression import _pcc
 from ..pp._transform import expression_transform
-from ._spatial import draw_spots, spot_layout
-from ._utils import finish
+from ._proportions import get_frame
+from ._spatial import check_spot_args, draw_spots, spot_layout
+from ._utils import check_cmap, check_plot_adata, check_show_save, finish
+
+
+def _record(adata: AnnData, key: str) -> dict:
+    """``uns[key]``, the record of the prediction (a dict; empty when absent)."""
+    record = adata.uns.get(key, {})
+    if not isinstance(record, Mapping):
+        raise ValueError(
+            f"`adata.uns[{key!r}]` must be the dict written with the prediction (got "
+            f"{type(record).__name__}); delete it to plot the predictions alone."
+        )
+    space = record.get("expression_space") or {}
+    if not isinstance(space, Mapping):
+        raise ValueError(f"`adata.uns[{key!r}]['expression_space']` must be a dict.")
+    for name in ("target_sum", "log_base"):
+        if name in space:
+            check_number(
+                space[name],
+                f"adata.uns[{key!r}]['expression_space'][{name!r}]",
+                min_value=0,
+                min_inclusive=False,
+            )
+    if "log_base" in space and float(space["log_base"]) == 1.0:
+        raise ValueError(f"`adata.uns[{key!r}]['expression_space']['log_base']` cannot be 1.")
+    return dict(record)
 
 
 def measured_panel(adata: AnnData, genes: Sequence[str], layer: str | None, record: dict):
@@ -34,6 +59,7 @@ def measured_panel(adata: AnnData, genes: Sequence[str], layer: str | None, reco
         return None
     space = dict(record.get("expression_space") or {})
     counts = get_layer(adata, layer)[:, adata.var_names.get_indexer(panel)]
+    check_counts(counts, where("adata", layer), integer=False)
     counts = counts.toarray() if hasattr(counts, "toarray") else np.asarray(counts)
     values = expression_transform(
         torch.as_tensor(counts, dtype=torch.float64),
@@ -73,31 +99,34 @@ def gene_maps(
         ``obsm`` key of the predictions.
     layer
         Layer of the raw counts.
-    library_id, img_key, spatial_key, spot_scale, show_image
-        Image and spots, as in :func:`stmin.pl.domains`.
+    %(image_spots)s
     cmap
         Colour map; each panel is scaled to its own range.
-    show, save
-        Show and/or write the figure.
+    %(show_save)s
 
     Returns
     -------
-    The :class:`~matplotlib.figure.Figure`, unless it was shown. Column titles give the
-    Pearson correlation of measured and predicted values.
+    %(returns_figure)s Column titles give the Pearson correlation of measured and predicted
+    values.
     """
-    genes = [genes] if isinstance(genes, str) else list(genes)
-    if key not in adata.obsm or not isinstance(adata.obsm[key], pd.DataFrame):
-        raise KeyError(
-            f"`adata.obsm[{key!r}]` (a DataFrame of predictions) not found. Run "
-            "`sm.tl.predict_from_he(adata, reference)` first."
-        )
-    pred = adata.obsm[key]
+    check_plot_adata(adata, unique_vars=True)
+    genes = check_keys(genes, "genes")
+    colormap = check_cmap(cmap)
+    check_spot_args(library_id, img_key, spot_scale, show_image)
+    check_show_save(show, save)
+    pred = get_frame(
+        adata,
+        key,
+        "a DataFrame of predictions",
+        "run `sm.tl.predict_from_he(adata, reference)` first, or pass `key=`.",
+    )
     missing = [g for g in genes if g not in pred.columns]
     if missing:
         raise KeyError(f"Genes {missing} are not in `adata.obsm[{key!r}]`.")
+    record = _record(adata, key)
     measured = None
     if adata.n_vars:
-        measured = measured_panel(adata, genes, layer, adata.uns.get(key, {}))
+        measured = measured_panel(adata, genes, layer, record)
     rows = (
         [("predicted", pred[genes])]
         if measured is None
@@ -112,7 +141,6 @@ def gene_maps(
     fig, axes = plt.subplots(
         len(rows), len(genes), figsize=(4.2 * len(genes), 3.9 * len(rows)), squeeze=False
     )
-    colormap = plt.get_cmap(cmap)
     for j, gene in enumerate(genes):
         for i, (label, table) in enumerate(rows):
             values = table[gene].to_numpy(dtype=float)
@@ -122,7 +150,7 @@ def gene_maps(
             fig.colorbar(ScalarMappable(norm, colormap), ax=ax, shrink=0.7)
             title = f"{gene}, {label}"
             if measured is not None and label == "predicted":
-                r = gene_pcc(measured[[gene]].to_numpy(), values[:, None])[0]
+                r = _pcc(measured[[gene]].to_numpy(dtype=float), values[:, None])[0]
                 title += f" (r = {r:.2f})"
             ax.set_title(title)
     fig.tight_layout()

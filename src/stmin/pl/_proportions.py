@@ -15,10 +15,39 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .._constants import SPATIAL_KEY
-from ._spatial import draw_spots, spot_layout
-from ._utils import finish
+from .._docs import d
+from .._validate import check_bool, check_key
+from ._spatial import check_spot_args, draw_spots, spot_layout
+from ._utils import check_cmap, check_ncols, check_plot_adata, check_show_save, finish
 
 
+def get_frame(adata: AnnData, key: str, what: str, hint: str) -> pd.DataFrame:
+    """``adata.obsm[key]`` as a DataFrame of finite numbers (one column per cell type or gene)."""
+    check_key(key, "key")
+    if key not in adata.obsm:
+        raise KeyError(f"`adata.obsm[{key!r}]` ({what}) not found; {hint}")
+    frame = adata.obsm[key]
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(
+            f"`adata.obsm[{key!r}]` must be {what}, got {type(frame).__name__}; "
+            f"store it as `pd.DataFrame(values, index=adata.obs_names, columns=names)`."
+        )
+    if not frame.columns.is_unique:
+        dup = frame.columns[frame.columns.duplicated()][:3].tolist()
+        raise ValueError(f"`adata.obsm[{key!r}]` has repeated columns (e.g. {dup}).")
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise ValueError(f"`adata.obsm[{key!r}]` has non-numeric columns {bad[:3]}.")
+    values = frame.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"`adata.obsm[{key!r}]` contains {int((~np.isfinite(values)).sum())} NaN or infinite "
+            "values; drop those spots first."
+        )
+    return frame
+
+
+@d.dedent
 def proportions(
     adata: AnnData,
     key: str = "macd_proportions",
@@ -50,26 +79,43 @@ def proportions(
         Add a panel coloured by each spot's most abundant type.
     ncols
         Panels per row.
-    library_id, img_key, spatial_key, spot_scale, show_image
-        Image and spots, as in :func:`stmin.pl.domains`.
+    %(image_spots)s
     cmap
         Colour map of the proportion panels (all on the common scale 0–max).
-    show, save
-        Show and/or write the figure.
+    %(show_save)s
 
     Returns
     -------
-    The :class:`~matplotlib.figure.Figure`, unless it was shown.
+    %(returns_figure)s
     """
-    if key not in adata.obsm or not isinstance(adata.obsm[key], pd.DataFrame):
-        raise KeyError(
-            f"`adata.obsm[{key!r}]` (a DataFrame of proportions, one column per cell type) not "
-            "found; pass `key=` naming it."
+    check_plot_adata(adata)
+    check_bool(dominant, "dominant")
+    ncols = check_ncols(ncols)
+    colormap = check_cmap(cmap)
+    check_spot_args(library_id, img_key, spot_scale, show_image)
+    check_show_save(show, save)
+    props = get_frame(
+        adata,
+        key,
+        "a DataFrame of proportions, one column per cell type",
+        "pass `key=` naming it.",
+    )
+    if (props.to_numpy(dtype=float) < 0).any():
+        raise ValueError(
+            f"`adata.obsm[{key!r}]` has negative proportions; estimated proportions are ≥ 0."
         )
-    props = adata.obsm[key]
-    types = list(props.columns) if cell_types is None else (
-        [cell_types] if isinstance(cell_types, str) else list(cell_types)
-    )  # fmt: skip
+    if cell_types is None:
+        types = list(props.columns)
+    elif isinstance(cell_types, str):
+        types = [cell_types]
+    elif isinstance(cell_types, Sequence | pd.Index | np.ndarray):
+        types = list(cell_types)
+    else:
+        raise ValueError(
+            f"`cell_types` must be a cell type, a list of them or None (got {cell_types!r})."
+        )
+    if not types and not dominant:
+        raise ValueError("`cell_types` is empty and `dominant=False`: there is nothing to plot.")
     missing = [t for t in types if t not in props.columns]
     if missing:
         raise KeyError(f"Cell types {missing} are not columns of `adata.obsm[{key!r}]`.")
@@ -77,13 +123,12 @@ def proportions(
         adata, library_id, img_key, spatial_key, spot_scale, show_image
     )
     n_panels = len(types) + int(dominant)
-    ncols = max(1, min(ncols, n_panels))
+    ncols = min(ncols, n_panels)
     nrows = int(np.ceil(n_panels / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.9 * nrows), squeeze=False)
     axes = axes.ravel()
     values = props[types].to_numpy(dtype=float)
-    norm = Normalize(0, max(float(np.nanmax(values)), 1e-12))
-    colormap = plt.get_cmap(cmap)
+    norm = Normalize(0, max(float(np.nanmax(values, initial=0.0)), 1e-12))
     for ax, cell_type, column in zip(axes, types, values.T, strict=False):
         draw_spots(ax, image, xy, diameter, colormap(norm(column)))
         ax.set_title(str(cell_type))

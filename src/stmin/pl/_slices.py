@@ -13,20 +13,22 @@ import pandas as pd
 from anndata import AnnData
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import EllipseCollection
-from matplotlib.colors import Colormap, ListedColormap, Normalize, to_hex, to_rgba
+from matplotlib.colors import Colormap, ListedColormap, Normalize, is_color_like, to_hex, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .._constants import SPATIAL_KEY
-from .._validate import check_batches, get_spatial
+from .._docs import d
+from .._validate import check_batches, check_key, check_number, get_spatial
 from ..pp import grid_pitch
 from ._spatial import _MISSING, _palette
-from ._utils import finish
+from ._utils import check_ncols, check_plot_adata, check_show_save, finish
 
 Palette = str | Colormap | Sequence[str] | Mapping[str, str] | None
 
 
 def _obs_column(adata: AnnData, key: str, arg: str) -> pd.Series:
+    check_key(key, arg)
     if key not in adata.obs:
         raise KeyError(
             f"`adata.obs[{key!r}]` not found; available columns: {list(adata.obs)}. "
@@ -48,10 +50,37 @@ def _cmap(palette: str | Colormap | None) -> Colormap:
     )
 
 
+def _check_colors(colors, what: str) -> None:
+    bad = [c for c in colors if not is_color_like(c)]
+    if bad:
+        raise ValueError(
+            f"{what} holds values that are not matplotlib colours ({bad[:3]}); use names such as "
+            "'red' or hex codes such as '#1f77b4'."
+        )
+
+
+def check_palette(palette) -> None:
+    """Check the type of ``palette`` (and its colours) before anything is drawn."""
+    if palette is None or isinstance(palette, Colormap):
+        return
+    if isinstance(palette, str):
+        _cmap(palette)
+    elif isinstance(palette, Mapping):
+        _check_colors(list(palette.values()), "`palette`")
+    elif isinstance(palette, Sequence):
+        _check_colors(list(palette), "`palette`")
+    else:
+        raise ValueError(
+            "`palette` must be a colormap (or its name), a list of colours or a mapping "
+            f"category → colour (got {type(palette).__name__})."
+        )
+
+
 def _category_lut(adata: AnnData, key: str, categories: pd.Index, palette: Palette) -> dict:
     """Colour of each category: ``palette`` if given, else ``uns[f"{key}_colors"]`` or scanpy's."""
     if palette is None:
         return _palette(adata, key, categories)
+    check_palette(palette)
     if isinstance(palette, Mapping):
         absent = [c for c in categories if c not in palette]
         if absent:
@@ -116,9 +145,7 @@ def _coloring(adata: AnnData, key: str, palette: Palette = None, arg: str = "col
 
 
 def _grid(n_panels: int, ncols: int, width: float, height: float):
-    if isinstance(ncols, bool) or not isinstance(ncols, int | np.integer) or ncols < 1:
-        raise ValueError(f"`ncols` must be a positive integer (got {ncols!r}).")
-    ncols = min(int(ncols), n_panels)
+    ncols = min(check_ncols(ncols), n_panels)
     nrows = int(np.ceil(n_panels / ncols))
     fig, axes = plt.subplots(
         nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout="constrained"
@@ -129,6 +156,7 @@ def _grid(n_panels: int, ncols: int, width: float, height: float):
     return fig, list(axes[:n_panels])
 
 
+@d.dedent
 def slices(
     adata: AnnData,
     batch_key: str,
@@ -161,8 +189,7 @@ def slices(
         ``obs`` column naming the slice of each spot.
     color
         ``obs`` column to colour by, categorical (e.g. ``"stg3net"``) or numeric.
-    spatial_key
-        ``obsm`` key of the coordinates.
+    %(spatial_key)s
     ncols
         Panels per row.
     size
@@ -174,20 +201,24 @@ def slices(
         else scanpy's default palette. Numeric ``color``: a colormap (name), default ``"viridis"``.
     title
         Figure title above the panels; default: none.
-    show
-        Show the figure; default: when not saving, in interactive sessions.
-    save
-        Write the figure to this path.
+    %(show_save)s
 
     Returns
     -------
-    The :class:`~matplotlib.figure.Figure`, unless it was shown.
+    %(returns_figure)s
     """
+    check_plot_adata(adata)
+    check_key(batch_key, "batch_key")
+    check_ncols(ncols)
+    if size is not None:
+        check_number(size, "size", min_value=0, min_inclusive=False)
+    if title is not None and not isinstance(title, str):
+        raise ValueError(f"`title` must be a string or None (got {title!r}).")
+    check_palette(palette)
+    check_show_save(show, save)
     batches = check_batches(adata, batch_key, min_batches=1)
     coloring = _coloring(adata, color, palette)
     coords = get_spatial(adata, spatial_key)[:, :2]
-    if size is not None and not (np.isscalar(size) and np.isfinite(size) and size > 0):
-        raise ValueError(f"`size` must be a positive spot diameter (got {size!r}).")
 
     fig, axes = _grid(len(batches.categories), ncols, 4.2, 4.0)
     for code, (ax, name) in enumerate(zip(axes, batches.categories, strict=True)):

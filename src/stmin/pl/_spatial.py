@@ -10,21 +10,41 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 from matplotlib.collections import EllipseCollection
+from matplotlib.colors import is_color_like
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from .._constants import SPATIAL_KEY
-from .._validate import get_library, get_spatial
+from .._docs import d
+from .._validate import (
+    as_rgb,
+    check_bool,
+    check_choice,
+    check_keys,
+    check_number,
+    get_library,
+    get_library_part,
+    get_obs,
+    get_scalefactor,
+    get_spatial,
+)
 from ..pp import grid_pitch
-from ._utils import finish
+from ._utils import check_ncols, check_plot_adata, check_show_save, check_titles, finish
 
 _MISSING = "lightgray"
+IMG_KEYS = ("hires", "lowres")
 
 
 def _palette(adata: AnnData, key: str, categories: pd.Index) -> dict:
     stored = adata.uns.get(f"{key}_colors")
     if stored is not None and len(stored) == len(categories):
         colors = list(stored)
+        bad = [c for c in colors if not is_color_like(c)]
+        if bad:
+            raise ValueError(
+                f"`adata.uns[{f'{key}_colors'!r}]` holds values that are not colours "
+                f"({bad[:3]}); fix or delete it (scanpy then picks default colours)."
+            )
     else:
         from scanpy.plotting.palettes import default_20, default_102
 
@@ -33,20 +53,35 @@ def _palette(adata: AnnData, key: str, categories: pd.Index) -> dict:
     return dict(zip(categories, colors, strict=True))
 
 
+def check_spot_args(library_id, img_key, spot_scale, show_image) -> None:
+    """Check the image and spot arguments shared by the tissue plots."""
+    if library_id is not None and not isinstance(library_id, str):
+        raise ValueError(f"`library_id` must be a string or None (got {library_id!r}).")
+    if img_key is not None:
+        check_choice(img_key, "img_key", IMG_KEYS)
+    check_number(spot_scale, "spot_scale", min_value=0, min_inclusive=False)
+    check_bool(show_image, "show_image")
+
+
 def _image(adata: AnnData, library_id: str | None, img_key: str | None):
-    if not adata.uns.get("spatial"):
-        return None, 1.0, None
+    if not adata.uns.get("spatial") and library_id is None and img_key is None:
+        return None, 1.0, None, None
     library_id, lib = get_library(adata, library_id)
-    images, scalefactors = lib.get("images", {}), lib.get("scalefactors", {})
-    keys = [img_key] if img_key is not None else [k for k in ("hires", "lowres") if k in images]
+    images = get_library_part(lib, library_id, "images")
+    scalefactors = get_library_part(lib, library_id, "scalefactors")
+    keys = [img_key] if img_key is not None else [k for k in IMG_KEYS if k in images]
     for key in keys:
         if key in images and f"tissue_{key}_scalef" in scalefactors:
-            return images[key], float(scalefactors[f"tissue_{key}_scalef"]), scalefactors
+            scalef = get_scalefactor(lib, library_id, f"tissue_{key}_scalef")
+            where = f"`adata.uns['spatial'][{library_id!r}]['images'][{key!r}]`"
+            return as_rgb(images[key], where, gray=True), scalef, lib, library_id
     if img_key is not None:
         raise KeyError(
-            f"No image {img_key!r} with its scale factor in `adata.uns['spatial'][{library_id!r}]`."
+            f"No image {img_key!r} with its scale factor in `adata.uns['spatial'][{library_id!r}]` "
+            f"(images: {list(images)}, scale factors: {list(scalefactors)}); pass another "
+            "`img_key`, or `show_image=False`."
         )
-    return None, 1.0, scalefactors
+    return None, 1.0, lib, library_id
 
 
 def spot_layout(
@@ -58,13 +93,17 @@ def spot_layout(
     show_image: bool,
 ) -> tuple[np.ndarray | None, np.ndarray, float]:
     """Return the background image (or ``None``), spot centres in its pixels and spot diameter."""
+    check_spot_args(library_id, img_key, spot_scale, show_image)
     coords = get_spatial(adata, spatial_key)[:, :2]
-    image, scalef, scalefactors = (
-        _image(adata, library_id, img_key) if show_image else (None, 1.0, None)
+    image, scalef, lib, lib_id = (
+        _image(adata, library_id, img_key) if show_image else (None, 1.0, None, None)
     )
     xy = coords * scalef
-    if scalefactors and "spot_diameter_fullres" in scalefactors:
-        diameter = float(scalefactors["spot_diameter_fullres"]) * scalef
+    diameter = None
+    if lib is not None:
+        diameter = get_scalefactor(lib, lib_id, "spot_diameter_fullres", required=False)
+    if diameter is not None:
+        diameter *= scalef
     else:
         diameter = grid_pitch(xy) if adata.n_obs > 1 else 1.0
     return image, xy, diameter * spot_scale
@@ -93,6 +132,21 @@ def draw_spots(ax, image: np.ndarray | None, xy: np.ndarray, diameter: float, co
     ax.set_yticks([])
 
 
+def _categories(adata: AnnData, key: str) -> pd.Categorical:
+    """``obs[key]`` as categories; a column of non-integer numbers is refused."""
+    column = get_obs(adata, key, what="`obs` column(s) to colour by as `color=`")
+    if pd.api.types.is_float_dtype(column) and not np.all(
+        np.isnan(column) | (column == np.round(column))
+    ):
+        raise ValueError(
+            f"`adata.obs[{key!r}]` holds continuous numbers; `sm.pl.domains` colours categories. "
+            f"Convert labels with `adata.obs[{key!r}].astype('category')`, or plot numbers with "
+            "`sm.pl.slices`."
+        )
+    return pd.Categorical(column)
+
+
+@d.dedent
 def domains(
     adata: AnnData,
     color: str | Sequence[str],
@@ -115,35 +169,25 @@ def domains(
         Annotated data with ``obsm[spatial_key]`` and the ``obs`` column(s) to colour by; the
         image is read from ``uns["spatial"][library_id]`` (Visium layout) when present.
     color
-        One ``obs`` column or several (one panel each), e.g. ``["layer_guess", "stmgac"]``.
-    library_id
-        Library in ``uns["spatial"]``; needed only when there are several.
-    img_key
-        ``"hires"`` or ``"lowres"``; default: the best one available.
-    spatial_key
-        ``obsm`` key of the coordinates (full-resolution pixels when an image is shown).
-    spot_scale
-        Multiplier of the spot diameter (from the scale factors, else the grid pitch).
+        One ``obs`` column or several (one panel each), e.g. ``["layer_guess", "stmgac"]``;
+        categories, strings or integer labels.
+    %(image_spots)s
     ncols
         Panels per row.
     title
-        Panel titles; default: the column names.
-    show_image
-        Draw the tissue image under the spots.
-    show
-        Show the figure; default: when not saving, in interactive sessions.
-    save
-        Write the figure to this path.
+        Panel titles (one per panel); default: the column names.
+    %(show_save)s
 
     Returns
     -------
-    The :class:`~matplotlib.figure.Figure`, unless it was shown.
+    %(returns_figure)s
     """
-    keys = [color] if isinstance(color, str) else list(color)
-    for key in keys:
-        if key not in adata.obs:
-            raise KeyError(f"`adata.obs[{key!r}]` not found; available columns: {list(adata.obs)}.")
-    titles = keys if title is None else ([title] if isinstance(title, str) else list(title))
+    check_plot_adata(adata)
+    keys = check_keys(color, "color")
+    titles = check_titles(title, keys)
+    ncols = check_ncols(ncols)
+    check_show_save(show, save)
+    columns = {key: _categories(adata, key) for key in keys}
     image, xy, diameter = spot_layout(
         adata, library_id, img_key, spatial_key, spot_scale, show_image
     )
@@ -152,7 +196,7 @@ def domains(
     nrows = int(np.ceil(len(keys) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.8 * nrows), squeeze=False)
     for ax, key, ttl in zip(axes.ravel(), keys, titles, strict=False):
-        values = pd.Categorical(adata.obs[key])
+        values = columns[key]
         lut = _palette(adata, key, values.categories)
         colors = [lut[v] if isinstance(v, str) or not pd.isna(v) else _MISSING for v in values]
         draw_spots(ax, image, xy, diameter, colors)

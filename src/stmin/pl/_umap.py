@@ -10,9 +10,11 @@ from anndata import AnnData
 from matplotlib.figure import Figure
 
 from .._cluster import scanpy_neighbors
-from .._validate import check_n_neighbors, get_rep
-from ._slices import Palette, _coloring, _grid
-from ._utils import finish
+from .._docs import d
+from .._random import check_random_state
+from .._validate import check_int, check_key, check_keys, check_n_neighbors, check_number, get_rep
+from ._slices import Palette, _coloring, _grid, check_palette
+from ._utils import check_ncols, check_plot_adata, check_show_save, check_titles, finish
 
 
 def _umap_coords(
@@ -26,6 +28,7 @@ def _umap_coords(
     return np.asarray(tmp.obsm["X_umap"])
 
 
+@d.dedent
 def embedding_umap(
     adata: AnnData,
     color: str | Sequence[str],
@@ -61,11 +64,12 @@ def embedding_umap(
     use_rep
         ``obsm`` key of the representation.
     n_neighbors
-        Neighbours of the kNN graph (:func:`scanpy.pp.neighbors`).
+        Neighbours of the kNN graph (:func:`scanpy.pp.neighbors`), at least 2.
     min_dist
-        Minimum distance between embedded points (:func:`scanpy.tl.umap`).
+        Minimum distance between embedded points (:func:`scanpy.tl.umap`), between 0 and 1
+        (UMAP's ``spread``).
     random_state
-        Seed of the neighbour search and of the layout.
+        Seed of the neighbour search and of the layout (an integer, or ``None``).
     ncols
         Panels per row.
     size
@@ -76,27 +80,32 @@ def embedding_umap(
         category, else scanpy's default palette. For numeric columns: a colormap (name), default
         ``"viridis"``.
     title
-        Panel titles; default: the column names.
-    show
-        Show the figure; default: when not saving, in interactive sessions.
-    save
-        Write the figure to this path.
+        Panel titles (one per panel); default: the column names.
+    %(show_save)s
 
     Returns
     -------
-    The :class:`~matplotlib.figure.Figure`, unless it was shown.
+    %(returns_figure)s
     """
-    keys = [color] if isinstance(color, str) else list(color)
-    if not keys:
-        raise ValueError("`color` is empty; pass at least one `obs` column.")
-    titles = keys if title is None else ([title] if isinstance(title, str) else list(title))
-    if len(titles) != len(keys):
-        raise ValueError(f"`title` holds {len(titles)} titles for {len(keys)} panels.")
-    colorings = [_coloring(adata, key, palette) for key in keys]
-    rep = get_rep(adata, use_rep)
+    check_plot_adata(adata)
+    keys = check_keys(color, "color")
+    titles = check_titles(title, keys)
+    check_key(use_rep, "use_rep")
+    check_int(n_neighbors, "n_neighbors", min_value=2)
     n_neighbors = check_n_neighbors(n_neighbors, adata.n_obs, "n_neighbors")
-    if size is not None and not (np.isscalar(size) and np.isfinite(size) and size > 0):
-        raise ValueError(f"`size` must be a positive marker area (got {size!r}).")
+    check_number(min_dist, "min_dist", min_value=0, max_value=1)
+    random_state = check_random_state(random_state)
+    check_ncols(ncols)
+    if size is not None:
+        check_number(size, "size", min_value=0, min_inclusive=False)
+    check_palette(palette)
+    check_show_save(show, save)
+    colorings = [_coloring(adata, key, palette) for key in keys]
+    rep = get_rep(
+        adata,
+        use_rep,
+        hint="Pass `use_rep=` naming an `obsm` representation (e.g. an integrated embedding).",
+    )
     xy = _umap_coords(rep, n_neighbors, min_dist, random_state)
     size = 120_000 / adata.n_obs if size is None else float(size)
 

@@ -14,8 +14,10 @@ from .._docs import d
 from .._validate import (
     as_matrix,
     check_adata,
+    check_bool,
     check_choice,
     check_finite,
+    check_key,
     check_n_neighbors,
     get_layer,
     get_rep,
@@ -125,6 +127,8 @@ def cell_graph(
     params = call_params(locals())
     check_adata(adata)
     check_choice(metric, "metric", CELL_METRICS)
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_n_neighbors(n_neighbors, adata.n_obs, "n_neighbors")
     if use_rep is not None and layer is not None:
         raise ValueError("Pass either `use_rep` or `layer`, not both.")

@@ -13,7 +13,7 @@ import pandas as pd
 from anndata import AnnData
 
 from .._settings import logger
-from .._validate import check_adata
+from .._validate import check_adata, check_key, get_spatial
 
 
 def _named_slices(adatas) -> dict[str, AnnData]:
@@ -121,6 +121,7 @@ def concat_slices(
         ``var_names`` within a section, no gene shared by all sections, or ``join`` other than
         ``"inner"``.
     """
+    check_key(batch_key, "batch_key")
     if join != "inner":
         raise ValueError(
             f"join={join!r} is not supported; only join='inner' (genes found in every slice) is: "
@@ -139,7 +140,7 @@ def concat_slices(
             raise ValueError(
                 f"slice {name!r} has no `obsm['spatial']`; every slice needs spot coordinates."
             )
-        n_dims.add(np.shape(adata.obsm["spatial"])[1])
+        n_dims.add(get_spatial(adata, "spatial", f"adatas[{name!r}]").shape[1])
         if batch_key in adata.obs:
             raise ValueError(
                 f"slice {name!r} already has a column `obs[{batch_key!r}]`; pass another "

@@ -23,8 +23,10 @@ from .._validate import (
     as_coords,
     as_labels,
     check_adata,
+    check_bool,
     check_choice,
     check_int,
+    check_key,
     check_n_neighbors,
     check_number,
     get_obs,
@@ -127,13 +129,33 @@ def build_graph(
     The binary connectivities and the matching Euclidean distances, both ``n × n`` CSR.
     """
     check_choice(method, "method", GRAPH_METHODS)
+    check_bool(symmetric, "symmetric")
     coords = as_coords(coords, "coords")
+    if method == "knn":
+        check_n_neighbors(n_neighs, coords.shape[0])
+    elif method == "radius":
+        if radius is None:
+            raise ValueError("`radius` must be a positive number for method='radius' (got None).")
+        check_number(radius, "radius", min_value=0, min_inclusive=False)
+    else:
+        check_int(n_rings, "n_rings", min_value=1)
     if libraries is None:
         libraries = np.zeros(coords.shape[0], dtype=int)
     else:
-        libraries = as_labels(libraries, "libraries", coords.shape[0])
+        libraries = as_labels(libraries, "libraries", coords.shape[0], against="coords")
+    sections, sizes = np.unique(libraries, return_counts=True)
+    if method == "knn" and sizes.min() <= n_neighs:
+        raise ValueError(
+            f"Section {str(sections[sizes.argmin()])!r} of `libraries` has {sizes.min()} spots, too "
+            f"few for `n_neighs`={n_neighs}; pass a smaller `n_neighs` or drop that section."
+        )
+    if method == "grid" and sizes.min() < 2:
+        raise ValueError(
+            f"Section {str(sections[sizes.argmin()])!r} of `libraries` has a single spot: a grid "
+            "graph needs at least 2 spots per section to find the lattice pitch."
+        )
     rows, cols = [], []
-    for lib in np.unique(libraries):
+    for lib in sections:
         idx = np.flatnonzero(libraries == lib)
         r, c, _ = _edges(coords[idx], method, n_neighs, radius, n_rings)
         rows.append(idx[r])
@@ -206,6 +228,9 @@ def spatial_graph(
     params = call_params(locals())
     check_adata(adata)
     check_choice(method, "method", GRAPH_METHODS)
+    check_bool(symmetric, "symmetric")
+    check_key(key_added)
+    check_bool(copy, "copy")
     if method == "knn":
         check_n_neighbors(n_neighs, adata.n_obs)
     coords = get_spatial(adata, spatial_key)

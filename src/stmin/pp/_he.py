@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -10,69 +11,55 @@ from PIL import Image
 
 from .._constants import HE_PATCHES_KEY, SPATIAL_KEY
 from .._docs import d
-from .._validate import check_adata, check_choice, check_int, check_number, get_library, get_spatial
+from .._validate import (
+    as_rgb,
+    check_adata,
+    check_bool,
+    check_choice,
+    check_int,
+    check_key,
+    check_number,
+    get_library,
+    get_library_part,
+    get_scalefactor,
+    get_spatial,
+)
 from .._writer import call_params, write_result
 from ..datasets._visium import _large_images
 
 IMAGE_KEYS = ("fullres", "hires", "lowres")
-
-
-def as_rgb(image, what: str) -> np.ndarray:
-    """An RGB(A) image as ``uint8`` RGB, read as 0–1 when it is float with values ≤ 1."""
-    try:
-        image = np.asarray(image)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be an image array (got {type(image).__name__}).") from None
-    if image.ndim != 3 or image.shape[-1] not in (3, 4) or image.dtype.kind not in "buif":
-        raise ValueError(
-            f"{what} must be an RGB or RGBA image of shape (height, width, 3|4); got "
-            f"{image.dtype} {image.shape}."
-        )
-    if image.dtype != np.uint8:
-        if not np.isfinite(image).all():
-            raise ValueError(
-                f"{what} contains {int((~np.isfinite(image)).sum())} NaN or infinite pixels."
-            )
-        if image.min() < 0 or image.max() > 255:
-            raise ValueError(f"{what} has values outside 0–255 (or 0–1 for a float image).")
-        scale = 255.0 if image.dtype.kind == "f" and image.max() <= 1 else 1.0  # scanpy's floats
-        image = np.clip(np.rint(image * scale), 0, 255)
-    return image[..., :3].astype(np.uint8)
+MAX_PATCH_SIZE = 2048
+"""Largest side of a stored patch, in pixels."""
 
 
 def _image(entry: dict, library_id: str, image_key: str) -> tuple[np.ndarray, float]:
     """Return the RGB image and the factor from full-resolution pixels to its pixels."""
     if image_key == "fullres":
-        path = entry.get("metadata", {}).get("image_path")
-        if path is None or not Path(path).is_file():
+        metadata = get_library_part(entry, library_id, "metadata")
+        path = metadata.get("image_path")
+        where = f"`uns['spatial'][{library_id!r}]['metadata']['image_path']`"
+        if path is None or not isinstance(path, str | os.PathLike) or not Path(path).is_file():
+            state = "is a folder" if path is not None and Path(str(path)).is_dir() else "not found"
             raise FileNotFoundError(
                 f"The full-resolution image of library {library_id!r} is not available "
-                f"(`uns['spatial'][{library_id!r}]['metadata']['image_path']` = {path!r}). Pass "
+                f"({where} = {path!r}: {state}). Pass "
                 "`image_key='hires'` to cut patches from the stored image instead."
             )
         try:
             with _large_images(), Image.open(path) as img:
                 return np.asarray(img.convert("RGB")), 1.0
-        except OSError as err:
-            raise ValueError(f"Cannot read the image file {path!r}: {err}.") from None
-    images = entry.get("images", {})
+        except (OSError, ValueError, Image.DecompressionBombError) as err:
+            raise ValueError(
+                f"Cannot read the image file {str(path)!r} ({where}): {err}. Replace the file, "
+                "or pass `image_key='hires'` to cut patches from the stored image."
+            ) from None
+    images = get_library_part(entry, library_id, "images")
     if image_key not in images:
         raise KeyError(
             f"`uns['spatial'][{library_id!r}]['images'][{image_key!r}]` not found "
             f"(available: {list(images)})."
         )
-    scalef = entry.get("scalefactors", {}).get(f"tissue_{image_key}_scalef")
-    if scalef is None:
-        raise KeyError(
-            f"`uns['spatial'][{library_id!r}]['scalefactors']['tissue_{image_key}_scalef']` not "
-            "found: the image's scale factor is needed to place the spots on it."
-        )
-    scalef = check_number(
-        scalef,
-        f"uns['spatial'][{library_id!r}]['scalefactors']['tissue_{image_key}_scalef']",
-        min_value=0,
-        min_inclusive=False,
-    )
+    scalef = get_scalefactor(entry, library_id, f"tissue_{image_key}_scalef")
     image = as_rgb(images[image_key], f"`uns['spatial'][{library_id!r}]['images'][{image_key!r}]`")
     return image, scalef
 
@@ -99,7 +86,7 @@ def he_patches(
     library_id
         Key in ``uns["spatial"]``; may be omitted when there is one.
     size
-        Side of the stored patches in pixels (224, as mclSTExp).
+        Side of the stored patches in pixels (224, as mclSTExp; at most 2048).
     image_key
         ``"fullres"`` reads the image file named in
         ``uns["spatial"][library_id]["metadata"]["image_path"]``; ``"hires"`` or ``"lowres"`` cut
@@ -126,6 +113,8 @@ def he_patches(
     """
     params = call_params(locals())
     check_adata(adata, need_vars=False)
+    check_key(key_added)
+    check_bool(copy, "copy")
     patches, library_id, side_full = cut_patches(
         adata,
         library_id,
@@ -155,7 +144,7 @@ def cut_patches(
     spatial_key: str = SPATIAL_KEY,
 ) -> tuple[np.ndarray, str, float]:
     """Functional core of :func:`he_patches`: the patches, the library id and the cut side."""
-    check_int(size, "size", min_value=8)
+    check_int(size, "size", min_value=8, max_value=MAX_PATCH_SIZE)
     check_choice(image_key, "image_key", IMAGE_KEYS)
     if patch_fullres is not None:
         check_number(patch_fullres, "patch_fullres", min_value=0, min_inclusive=False)
@@ -175,6 +164,13 @@ def cut_patches(
             f"pixels, x then y) and `image_key`."
         )
     side = max(1, round(side_full * scalef))
+    if side > max(height, width):
+        what = "`size`" if patch_fullres is None else "`patch_fullres`"
+        raise ValueError(
+            f"{what}={side_full:g} full-resolution pixels cover {side} pixels of the "
+            f"{width} × {height} image of library {library_id!r}: more than the whole image. "
+            "Pass a smaller `patch_fullres` (full-resolution pixels) or `size`."
+        )
     half = side // 2
     padded = np.pad(image, ((half, side), (half, side), (0, 0)), constant_values=255)
     corner = np.floor(centres).astype(int)  # + half (padding) - half (to the corner) = floor

@@ -12,9 +12,9 @@ from torch import nn
 from .._constants import HE_PATCHES_KEY, embedding_key, he_features_stem
 from .._docs import d
 from .._settings import settings
-from .._validate import check_adata, check_int
+from .._validate import check_adata, check_bool, check_input_file, check_int, check_key
 from .._writer import call_params, write_result
-from ..nn._image_encoders import encode_patches, image_encoder
+from ..nn._image_encoders import IMAGE_ENCODERS, encode_patches, image_encoder
 
 
 def get_patches(adata: AnnData, patch_key: str = HE_PATCHES_KEY, name: str = "adata") -> np.ndarray:
@@ -33,6 +33,39 @@ def get_patches(adata: AnnData, patch_key: str = HE_PATCHES_KEY, name: str = "ad
     return patches
 
 
+def check_encoder(encoder, weights_path=None) -> None:
+    """Check an image encoder argument and its weights file before anything is loaded."""
+    if not isinstance(encoder, nn.Module) and (
+        not isinstance(encoder, str) or encoder not in IMAGE_ENCODERS
+    ):
+        raise ValueError(
+            f"Unknown image encoder {encoder!r}; choose one of {IMAGE_ENCODERS} or pass a "
+            "torch.nn.Module with an integer `out_dim`."
+        )
+    if weights_path is not None:
+        if isinstance(encoder, str) and encoder == "stats":
+            raise ValueError("The 'stats' encoder has no weights; drop `weights_path`.")
+        check_input_file(weights_path, "weights_path", "weights file")
+
+
+def load_encoder(encoder, weights_path=None) -> nn.Module:
+    """:func:`stmin.nn.image_encoder`, with an unreadable weights file reported clearly."""
+    import pickle
+
+    check_encoder(encoder, weights_path)
+    try:
+        return image_encoder(encoder, weights_path)
+    except (pickle.UnpicklingError, EOFError, RuntimeError, OSError, ValueError) as err:
+        if weights_path is None or encoder != "densenet121" or isinstance(err, FileNotFoundError):
+            raise
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(
+            f"Cannot load the weights file {str(weights_path)!r} (`weights_path`) into the "
+            f"{encoder_name(encoder)!r} encoder: {detail}. It must be a torchvision DenseNet-121 "
+            "state dict saved with `torch.save(model.state_dict(), path)`."
+        ) from None
+
+
 def encoder_name(encoder: str | nn.Module) -> str:
     """Short name of an encoder, as used in the default keys (``"stats"``, ``"densenet121"``)."""
     return encoder if isinstance(encoder, str) else type(encoder).__name__.lower()
@@ -47,6 +80,7 @@ def image_features(
     device: str = "cpu",
 ) -> np.ndarray:
     """Functional core of :func:`he_features`: ``uint8`` patches → float32 features."""
+    check_encoder(encoder, weights_path)
     check_int(batch_size, "batch_size", min_value=1)
     try:
         torch.device(device)
@@ -54,7 +88,7 @@ def image_features(
         raise ValueError(
             f"`device` must name a torch device such as 'cpu' or 'cuda' (got {device!r})."
         ) from None
-    net = image_encoder(encoder, weights_path)
+    net = load_encoder(encoder, weights_path)
     with settings.threads():
         return encode_patches(net, patches, batch_size=batch_size, device=device)
 
@@ -101,6 +135,10 @@ def he_features(
     """
     params = call_params(locals())
     check_adata(adata, need_vars=False)
+    check_encoder(encoder, weights_path)
+    if key_added is not None:
+        check_key(key_added)
+    check_bool(copy, "copy")
     patches = get_patches(adata, patch_key)
     features = image_features(
         patches, encoder, weights_path=weights_path, batch_size=batch_size, device=device

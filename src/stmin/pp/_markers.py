@@ -10,8 +10,17 @@ import pandas as pd
 import scanpy as sc
 from anndata import AnnData
 
-from .._validate import check_adata, check_counts, get_layer
-from ._pseudo_spots import cell_type_labels
+from .._validate import (
+    check_adata,
+    check_counts,
+    check_int,
+    check_keys,
+    check_number,
+    get_layer,
+    where,
+)
+from ._pseudo_spots import cell_type_labels, gene_columns
+from ._transform import RAW_COUNTS
 
 
 def marker_genes(
@@ -48,7 +57,8 @@ def marker_genes(
     layer
         Layer with the counts.
     genes
-        Genes to test (e.g. those shared with the spatial data); default all.
+        Genes to test (e.g. those shared with the spatial data; all must be in
+        ``adata_sc.var_names``); default all.
     n_top
         Markers kept per type (200).
     max_pval, min_log2fc, min_fraction
@@ -60,16 +70,18 @@ def marker_genes(
     -------
     The marker genes (possibly empty when no gene passes the thresholds).
     """
-    check_adata(adata_sc, "adata_sc", allow_view=True)
+    check_adata(adata_sc, "adata_sc", allow_view=True, unique_vars=True)
+    check_int(n_top, "n_top", min_value=1)
+    check_number(max_pval, "max_pval", min_value=0, max_value=1, min_inclusive=False)
+    check_number(min_log2fc, "min_log2fc")
+    check_number(min_fraction, "min_fraction", min_value=0, max_value=1, max_inclusive=False)
+    check_int(min_markers, "min_markers", min_value=0)
     labels = cell_type_labels(adata_sc, labels_key, min_cells=2)
     counts = get_layer(adata_sc, layer, "adata_sc")
-    check_counts(counts, "`adata_sc.X`" if layer is None else f"`adata_sc.layers[{layer!r}]`")
+    check_counts(counts, where("adata_sc", layer), hint=RAW_COUNTS)
     var_names = adata_sc.var_names
     if genes is not None:
-        cols = var_names.get_indexer(pd.Index(genes))
-        cols = np.sort(cols[cols >= 0])
-        if cols.size == 0:
-            raise ValueError("None of `genes` is in `adata_sc.var_names`.")
+        cols = np.sort(gene_columns(var_names, check_keys(genes, "genes")))
         counts, var_names = counts[:, cols], var_names[cols]
     work = AnnData(
         counts.astype(np.float32),

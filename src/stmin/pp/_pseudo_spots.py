@@ -9,15 +9,79 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
-from .._validate import check_adata, check_counts, get_layer
+from .._random import check_random_state
+from .._validate import (
+    check_adata,
+    check_choice,
+    check_counts,
+    check_int,
+    check_keys,
+    check_number,
+    get_layer,
+    where,
+)
+from ._transform import RAW_COUNTS
 
 MODES = ("unbalance", "sqrt", "balance")
 PROPORTIONS_KEY = "proportions"
 
 
+def gene_columns(var_names: pd.Index, genes) -> np.ndarray:
+    """Positions of ``genes`` (a list of names, all present, none repeated) in ``var_names``."""
+    genes = pd.Index(check_keys(genes, "genes"))
+    if not genes.is_unique:
+        raise ValueError(
+            f"`genes` lists some genes twice (e.g. {genes[genes.duplicated()][:3].tolist()})."
+        )
+    missing = genes.difference(var_names)
+    if len(missing):
+        raise ValueError(
+            f"{len(missing)} of `genes` are not in `adata_sc.var_names` (e.g. "
+            f"{list(missing[:5])}); pass genes of the reference."
+        )
+    return var_names.get_indexer(genes)
+
+
+def _check_draws(cells_per_spot, types_per_spot) -> None:
+    """Check ``cells_per_spot`` = (mean, sd, min, max) and ``types_per_spot`` = (mean, sd)."""
+    for value, name, n in (
+        (cells_per_spot, "cells_per_spot", 4),
+        (types_per_spot, "types_per_spot", 2),
+    ):
+        if isinstance(value, str) or not hasattr(value, "__len__") or len(value) != n:
+            form = "(mean, sd, min, max)" if n == 4 else "(mean, sd)"
+            raise ValueError(f"`{name}` must be {n} numbers {form} (got {value!r}).")
+        check_number(value[0], f"{name}[0] (mean)")
+        check_number(value[1], f"{name}[1] (sd)", min_value=0)
+    check_int(cells_per_spot[2], "cells_per_spot[2] (min)", min_value=1)
+    check_int(cells_per_spot[3], "cells_per_spot[3] (max)", min_value=1)
+    if cells_per_spot[2] > cells_per_spot[3]:
+        raise ValueError(f"`cells_per_spot` needs 1 ≤ min ≤ max (got {tuple(cells_per_spot)}).")
+
+
+def _library_sizes(library_sizes) -> np.ndarray:
+    """``library_sizes`` as a 1-D array of finite, non-negative numbers."""
+    try:
+        sizes = np.asarray(library_sizes, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "`library_sizes` must be an AnnData of real spots or an array of their library "
+            f"sizes (got {type(library_sizes).__name__})."
+        ) from None
+    if sizes.ndim != 1:
+        raise ValueError(
+            f"`library_sizes` must be 1-D, one library size per real spot (got shape {sizes.shape})."
+        )
+    if not np.isfinite(sizes).all() or (sizes < 0).any():
+        raise ValueError(
+            "`library_sizes` must hold finite, non-negative library sizes (total counts per spot)."
+        )
+    return sizes
+
+
 def cell_type_labels(adata: AnnData, labels_key: str, min_cells: int = 1) -> pd.Categorical:
     """Validated cell-type labels of a reference: present, complete, ≥ 2 types of ≥ ``min_cells``."""
-    if labels_key not in adata.obs:
+    if not isinstance(labels_key, str) or labels_key not in adata.obs:
         raise KeyError(
             f"`adata_sc.obs[{labels_key!r}]` not found; pass `labels_key=` naming the column of "
             f"cell-type labels (available: {list(adata.obs.columns)})."
@@ -50,7 +114,9 @@ def library_size_model(library_sizes: np.ndarray) -> tuple[float, float]:
     sizes = np.asarray(library_sizes, dtype=float)
     sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
     if sizes.size < 2:
-        raise ValueError("At least two spots with counts are needed to fit their library sizes.")
+        raise ValueError(
+            "`library_sizes` needs at least two spots with counts to fit their library sizes."
+        )
     logs = np.log(sizes)
     return float(logs.mean()), float(logs.std())
 
@@ -123,42 +189,44 @@ def pseudo_spots(
     one column per cell type, in sorted order; rows sum to 1), ``obs["mode"]``,
     ``obs["n_cells"]``, and ``uns["pseudo_spots"]`` (the parameters).
     """
-    check_adata(adata_sc, "adata_sc", allow_view=True)
-    if not isinstance(n_spots, int | np.integer) or n_spots < 1:
-        raise ValueError(f"`n_spots` must be a positive integer (got {n_spots!r}).")
-    bad = [m for m in modes if m not in MODES]
-    if bad or not modes:
-        raise ValueError(f"Unknown sampling modes {bad or modes}; choose from {MODES}.")
+    check_adata(adata_sc, "adata_sc", allow_view=True, unique_vars=True)
+    check_int(n_spots, "n_spots", min_value=1)
+    modes = check_keys(modes, "modes")
+    for mode in modes:
+        check_choice(mode, "modes", MODES)
+    _check_draws(cells_per_spot, types_per_spot)
+    random_state = check_random_state(random_state)
     mean_c, sd_c, min_c, max_c = cells_per_spot
-    if not 1 <= min_c <= max_c:
-        raise ValueError(f"`cells_per_spot` needs 1 ≤ min ≤ max (got {cells_per_spot}).")
     labels = cell_type_labels(adata_sc, labels_key)
     counts = get_layer(adata_sc, layer, "adata_sc")
-    what = "`adata_sc.X`" if layer is None else f"`adata_sc.layers[{layer!r}]`"
-    check_counts(counts, what)
+    check_counts(counts, where("adata_sc", layer), hint=RAW_COUNTS)
     var_names = adata_sc.var_names
+    if genes is not None:
+        genes = pd.Index(check_keys(genes, "genes"))
     targets_model = None
     if isinstance(library_sizes, AnnData):
+        check_adata(library_sizes, "library_sizes", allow_view=True, unique_vars=True)
+        real_counts = get_layer(library_sizes, None, "library_sizes")
+        check_counts(
+            real_counts,
+            "`library_sizes.X`",
+            integer=False,
+            hint="Pass the real spots with their raw counts in `.X`.",
+        )
         if genes is None:
             genes = var_names.intersection(library_sizes.var_names, sort=False)
-        shared = pd.Index(genes).intersection(library_sizes.var_names, sort=False)
+        shared = genes.intersection(library_sizes.var_names, sort=False)
         if len(shared) == 0:
-            raise ValueError("The reference and `library_sizes` share no genes.")
-        real = library_sizes[:, shared].X
+            raise ValueError(
+                "The reference and `library_sizes` share no genes: check that both use the same "
+                "gene identifiers in `var_names`."
+            )
+        real = real_counts[:, library_sizes.var_names.get_indexer(shared)]
         targets_model = library_size_model(np.asarray(real.sum(1)).ravel())
     elif library_sizes is not None:
-        targets_model = library_size_model(library_sizes)
+        targets_model = library_size_model(_library_sizes(library_sizes))
     if genes is not None:
-        genes = pd.Index(genes)
-        missing = genes.difference(var_names)
-        if len(missing):
-            raise ValueError(
-                f"{len(missing)} of `genes` are not in `adata_sc.var_names` (e.g. "
-                f"{list(missing[:5])})."
-            )
-        if len(genes) == 0:
-            raise ValueError("`genes` is empty.")
-        counts = counts[:, var_names.get_indexer(genes)]
+        counts = counts[:, gene_columns(var_names, genes)]
         var_names = genes
 
     gen = np.random.default_rng(random_state)

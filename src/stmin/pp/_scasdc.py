@@ -17,10 +17,18 @@ from .._constants import (
 )
 from .._docs import d
 from .._settings import torch_threads_kept
-from .._validate import check_adata, check_counts, check_int, check_n_neighbors, get_layer, where
+from .._validate import (
+    check_adata,
+    check_bool,
+    check_counts,
+    check_int,
+    check_n_neighbors,
+    get_layer,
+    where,
+)
 from .._writer import call_params, write_result
 from ._cell_graph import knn_graph
-from ._transform import zscore
+from ._transform import RAW_COUNTS, zscore
 
 
 @dataclass(frozen=True)
@@ -130,8 +138,9 @@ def scasdc_preprocess(
     check_adata(adata)
     check_int(n_top_genes, "n_top_genes", min_value=2)
     check_n_neighbors(n_neighbors, adata.n_obs, "n_neighbors")
+    check_bool(subset, "subset")
     counts = get_layer(adata, layer)
-    check_counts(counts, where("adata", layer))
+    check_counts(counts, where("adata", layer), hint=RAW_COUNTS)
     prep = scasdc_input(counts, n_top_genes)
     graph = knn_graph(prep.scaled, n_neighbors, "ncos")
     hvg = np.zeros(adata.n_vars, dtype=bool)

@@ -13,30 +13,35 @@ from sklearn.decomposition import PCA
 from .._constants import STMGAC_INPUT_STEM, embedding_key
 from .._docs import d
 from .._random import check_random_state
-from .._settings import torch_threads_kept
+from .._settings import logger, torch_threads_kept
 from .._validate import (
     check_adata,
+    check_bool,
     check_choice,
     check_counts,
     check_int,
+    check_key,
     check_number,
     get_layer,
     where,
 )
 from .._writer import call_params, write_result
-from ._transform import zscore
+from ._transform import RAW_COUNTS, zscore
 
 InputMode = Literal["pca", "scaled"]
 INPUT_MODES = get_args(InputMode)
 
 
-def _check_options(n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, random_state):
+def _check_options(
+    n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, log1p, random_state
+):
     check_int(n_top_genes, "n_top_genes", min_value=2)
     check_int(n_comps, "n_comps", min_value=1)
     check_choice(mode, "mode", INPUT_MODES)
     check_int(min_cells, "min_cells", min_value=0)
     check_number(min_counts, "min_counts", min_value=0)
     check_number(target_sum, "target_sum", min_value=0, min_inclusive=False)
+    check_bool(log1p, "log1p")
     check_random_state(random_state)
 
 
@@ -58,7 +63,9 @@ def stmgac_input(
     -------
     The model input (n_spots × d) and the boolean mask of the genes it was built from.
     """
-    _check_options(n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, random_state)
+    _check_options(
+        n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, log1p, random_state
+    )
     counts = sp.csr_matrix(counts, dtype=np.float32)
     n_obs = counts.shape[0]
     cells_per_gene = np.asarray((counts > 0).sum(axis=0)).ravel()
@@ -89,7 +96,13 @@ def stmgac_input(
     x = zscore(x)
     if mode == "scaled":
         return x, gene_ok
-    n_comps = max(1, min(n_comps, x.shape[0] - 1, x.shape[1] - 1))
+    possible = max(1, min(x.shape[0] - 1, x.shape[1] - 1))
+    if n_comps > possible:
+        logger.info(
+            f"stmgac_preprocess: `n_comps`={n_comps} is more than the {possible} components that "
+            f"{x.shape[0]} spots × {x.shape[1]} genes allow; using {possible}."
+        )
+        n_comps = possible
     z = PCA(n_components=n_comps, random_state=random_state).fit_transform(x)
     return z.astype(np.float32), gene_ok
 
@@ -123,9 +136,11 @@ def stmgac_preprocess(
         Spots × genes AnnData with raw counts in ``.X`` or ``layers[layer]``.
     %(layer)s
     n_top_genes
-        Number of highly variable genes (2,000 for DLPFC in the paper, 3,000 elsewhere).
+        Number of highly variable genes (2,000 for DLPFC in the paper, 3,000 elsewhere); all
+        filtered genes are kept when there are fewer.
     n_comps
-        Number of principal components (``mode="pca"``).
+        Number of principal components (``mode="pca"``); at most one less than the number of
+        spots or of selected genes (fewer are computed, with a log message, when they are fewer).
     mode
         ``"pca"`` (the paper's clustering mode) or ``"scaled"`` (its imputation mode: the
         scaled HVG matrix itself is the model input).
@@ -150,9 +165,13 @@ def stmgac_preprocess(
     """
     params = call_params(locals())
     check_adata(adata)
-    _check_options(n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, random_state)
+    _check_options(
+        n_top_genes, n_comps, mode, min_cells, min_counts, target_sum, log1p, random_state
+    )
+    check_key(key_added)
+    check_bool(copy, "copy")
     counts = get_layer(adata, layer)
-    check_counts(counts, where("adata", layer))
+    check_counts(counts, where("adata", layer), hint=RAW_COUNTS)
     x, genes = stmgac_input(
         counts,
         n_top_genes=n_top_genes,

@@ -7,6 +7,9 @@ import math
 import numpy as np
 import torch
 
+RAW_COUNTS = "Pass the raw counts (e.g. `layer='counts'`)."
+"""Advice of the errors on count matrices of the pp pipelines (which take no ``use_rep``)."""
+
 
 def gene_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column means and standard deviations as ``sc.pp.scale`` computes them.

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._projections import _check_k, _top_mask
+from .._validate import check_bool, check_int, check_number
+from ._projections import _check_k, _top_mask, _vector
 
 
 @dataclass(frozen=True)
@@ -57,18 +58,33 @@ class Groups:
 
 def make_groups(groups, n_vars: int) -> Groups:
     """Encode ``groups`` (a list of integer index arrays, or an existing :class:`Groups`)."""
+    n_vars = check_int(n_vars, "n_vars", min_value=1)
     if isinstance(groups, Groups):
         if groups.n_vars != n_vars:
             raise ValueError(f"`groups` index {groups.n_vars} variables, the data has {n_vars}.")
         return groups
     if isinstance(groups, np.ndarray) and groups.ndim == 2:
         raise ValueError("`groups` must be a list of integer index arrays, not a 2-D array.")
+    if isinstance(groups, str | bytes | dict) or not hasattr(groups, "__iter__"):
+        raise ValueError(
+            "`groups` must be a list of integer index arrays, one per group (got "
+            f"{type(groups).__name__})."
+        )
     groups = list(groups)
     if not groups:
         raise ValueError("`groups` is empty; give at least one group of variable indices.")
     members, group_of = [], []
     for g, idx in enumerate(groups):
-        idx = np.asarray(idx)
+        try:
+            idx = np.asarray(idx)
+        except ValueError:
+            raise ValueError(
+                f"group {g} must be a flat list of integer variable indices."
+            ) from None
+        if idx.ndim != 1:
+            raise ValueError(
+                f"group {g} must be a flat list of integer variable indices (got shape {idx.shape})."
+            )
         if idx.size == 0:
             raise ValueError(f"group {g} is empty; drop empty groups first.")
         if idx.dtype.kind not in "iu":
@@ -116,7 +132,9 @@ def group_topk(
     Returns the projected ``z`` (not normalised) and, with ``return_active``, the boolean mask
     of the chosen groups.
     """
-    z = np.asarray(z, dtype=float)
+    z = _vector(z)
+    check_bool(size_normalized, "size_normalized")
+    check_bool(return_active, "return_active")
     G = make_groups(groups, z.shape[0])
     k = _check_k(k)
     score = G.norms(z)
@@ -134,8 +152,9 @@ def group_soft(z: np.ndarray, groups, k: int | None = None, *, tau=None, weights
     most ``k`` groups survive (GL1). ``weights`` default to 1. Variables outside every group are
     zeroed.
     """
-    z = np.asarray(z, dtype=float)
+    z = _vector(z)
     G = make_groups(groups, z.shape[0])
+    tau = _check_tau(tau, k)
     if G.overlapping:
         raise ValueError(
             "`group_soft` needs non-overlapping groups; use `overlapping_group_prox` (OGL1)."
@@ -153,6 +172,21 @@ def group_soft(z: np.ndarray, groups, k: int | None = None, *, tau=None, weights
     return (G.incidence @ scale) * z
 
 
+def _check_tau(tau, k):
+    """``tau`` (a non-negative threshold, scalar or one per column) or ``k`` must be given."""
+    if tau is None:
+        if k is None:
+            raise ValueError("give either `k` (groups kept) or `tau` (threshold).")
+        return None
+    try:
+        values = np.asarray(tau, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"`tau` must be a non-negative number (got {tau!r}).") from None
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise ValueError(f"`tau` must be a finite, non-negative threshold (got {tau!r}).")
+    return tau
+
+
 def _weights(G: Groups, weights) -> np.ndarray:
     if weights is None:
         return np.ones(G.n_groups)
@@ -160,8 +194,11 @@ def _weights(G: Groups, weights) -> np.ndarray:
         if weights != "sqrt_size":
             raise ValueError(f"`weights` must be None, 'sqrt_size' or an array (got {weights!r}).")
         return np.sqrt(G.sizes.astype(float))
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (G.n_groups,) or (w <= 0).any():
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"`weights` must hold {G.n_groups} positive values.") from None
+    if w.shape != (G.n_groups,) or not np.isfinite(w).all() or (w <= 0).any():
         raise ValueError(f"`weights` must hold {G.n_groups} positive values.")
     return w
 
@@ -185,9 +222,13 @@ def overlapping_group_prox(
     the union of the groups whose copy ``y_g`` is nonzero; for non-overlapping groups it
     converges to :func:`group_soft`.
     """
-    z = np.asarray(z, dtype=float)
+    z = _vector(z)
+    check_number(rho, "rho", min_value=0, min_inclusive=False)
+    check_int(n_iter, "n_iter", min_value=1)
+    check_bool(return_active, "return_active")
     G = make_groups(groups, z.shape[0])
     w = _weights(G, weights)
+    tau = _check_tau(tau, k)
     shape = (-1,) + (1,) * (z.ndim - 1)
     if tau is None:
         if k is None:

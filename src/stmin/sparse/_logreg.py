@@ -27,8 +27,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
+from .._validate import check_bool, check_choice, check_int, check_number
 from ._cd import cd_sweep, coupling_vector, penalty_value, screen_coordinates
-from ._checks import check_binary_labels, check_matrix
+from ._checks import check_labels, check_matrix
 from ._graph import check_graph, laplacian
 
 Penalty = Literal["abs_network", "network", "elastic_net", "lasso"]
@@ -77,12 +78,9 @@ def lambda_max(X, y) -> float:
 
 
 def _labels(y, n: int) -> tuple[np.ndarray, tuple]:
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"`y` must be 1-D with one label per sample ({n}), got shape {y.shape}.")
+    y = check_labels(y, n)
     if y.dtype.kind in "fc" and not np.isfinite(y).all():
         raise ValueError("`y` contains NaN or infinite values; drop those samples first.")
-    check_binary_labels(y, "y")
     classes = np.unique(y)
     return (y == classes[1]).astype(np.float64), (classes[0].item(), classes[1].item())
 
@@ -107,10 +105,6 @@ def _coupling_matrix(network, penalty: str, p: int, laplacian_kind: str | None):
         if abs(M - M.T).max() > 1e-10 * max(1.0, abs(M).max()):
             raise ValueError("`network` (used as M with laplacian=None) must be symmetric.")
         return M
-    if laplacian_kind not in ("normalized", "combinatorial"):
-        raise ValueError(
-            f"`laplacian` must be 'normalized', 'combinatorial' or None, got {laplacian_kind!r}."
-        )
     adj = check_graph(network, p, "network")
     return sp.csr_matrix(laplacian(adj, normalized=laplacian_kind == "normalized"))
 
@@ -187,14 +181,16 @@ def network_logreg(
     :class:`NetworkLogRegResult` with ``coef``, ``intercept``, ``objective``, ``n_iter``,
     ``converged``, ``lam``, ``eta`` and ``classes``.
     """
-    if penalty not in PENALTIES:
-        raise ValueError(f"`penalty` must be one of {PENALTIES}, got {penalty!r}.")
-    if irls not in ("exact", "bound"):
-        raise ValueError(f"`irls` must be 'exact' or 'bound', got {irls!r}.")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
-        raise ValueError(f"`max_iter` must be a positive integer, got {max_iter!r}.")
-    if not tol > 0:
-        raise ValueError(f"`tol` must be positive, got {tol!r}.")
+    check_choice(penalty, "penalty", PENALTIES)
+    check_choice(irls, "irls", ("exact", "bound"))
+    check_choice(laplacian, "laplacian", ("normalized", "combinatorial", None))
+    check_int(max_iter, "max_iter", min_value=1)
+    check_number(tol, "tol", min_value=0, min_inclusive=False)
+    check_bool(screen, "screen")
+    if lam is not None:
+        check_number(lam, "lam", min_value=0)
+    if eta is not None:
+        check_number(eta, "eta", min_value=0)
     X = check_matrix(X, "X")
     X = X.toarray() if sp.issparse(X) else X
     X = np.asfortranarray(X, dtype=np.float64)
@@ -204,8 +200,6 @@ def network_logreg(
     if lam is None:
         lam = 0.05 * float(np.max(np.abs(X.T @ (y01 - ybar))) / n)
     lam = float(lam)
-    if not (np.isfinite(lam) and lam >= 0):
-        raise ValueError(f"`lam` must be a non-negative number, got {lam!r}.")
     if penalty == "lasso":
         if eta not in (None, 0, 0.0):
             raise ValueError("`eta` is not used by penalty='lasso'; leave it None.")
@@ -213,8 +207,6 @@ def network_logreg(
     elif eta is None:
         eta = lam / 2.0
     eta = float(eta)
-    if not (np.isfinite(eta) and eta >= 0):
-        raise ValueError(f"`eta` must be a non-negative number, got {eta!r}.")
     M = _coupling_matrix(network, penalty, p, laplacian)
     absolute = penalty == "abs_network"
 
@@ -299,10 +291,11 @@ def network_from_correlation(
     """
     X = check_matrix(X, "X")
     n, p = X.shape
-    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, int | np.integer):
-        raise ValueError(f"`n_neighbors` must be an integer in [1, {p - 1}], got {n_neighbors!r}.")
-    if not 1 <= n_neighbors < p:
-        raise ValueError(f"`n_neighbors` must be in [1, {p - 1}] (p = {p}), got {n_neighbors}.")
+    check_bool(absolute, "absolute")
+    check_int(chunk_size, "chunk_size", min_value=1)
+    if p < 2:
+        raise ValueError(f"`X` has {p} gene; a gene network needs at least 2.")
+    check_int(n_neighbors, "n_neighbors", min_value=1, max_value=p - 1)
     mean = np.asarray(X.mean(axis=0)).ravel()
     if sp.issparse(X):
         sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()

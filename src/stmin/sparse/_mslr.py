@@ -19,7 +19,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit
 
-from ._checks import check_binary_labels, check_k, rng
+from .._random import check_random_state
+from .._validate import check_bool, check_number
+from ._checks import check_iterations, check_k, check_labels, check_momentum, rng
 from ._palm import check_solver, palm
 
 
@@ -77,7 +79,16 @@ def _contract_except(T: np.ndarray, ws: Sequence[np.ndarray], n: int) -> np.ndar
 
 def multilinear_decision(T, w: Sequence[np.ndarray], intercept: float = 0.0) -> np.ndarray:
     """Margins ``⟨𝒳_i, w_1∘…∘w_N⟩ + b`` of the samples in ``T`` (``n_samples × d_1 × … × d_N``)."""
-    T = np.asarray(T, dtype=np.float64)
+    try:
+        T = np.asarray(T, dtype=np.float64)
+        w = [np.asarray(v, dtype=np.float64) for v in w]
+    except (TypeError, ValueError):
+        raise ValueError("`T` and `w` must be numeric arrays.") from None
+    if any(v.ndim != 1 for v in w) or not w:
+        raise ValueError("`w` must be a list of 1-D weight vectors, one per mode.")
+    if not (np.isfinite(T).all() and all(np.isfinite(v).all() for v in w)):
+        raise ValueError("`T` and `w` must be finite (no NaN or infinite values).")
+    intercept = check_number(intercept, "intercept")
     if T.ndim != len(w) + 1 or T.shape[1:] != tuple(len(v) for v in w):
         raise ValueError(
             f"`T` must have shape (n_samples, {', '.join(str(len(v)) for v in w)}) (got {T.shape})."
@@ -153,7 +164,17 @@ def multilinear_logreg(
     An :class:`MSLRResult`.
     """
     check_solver(solver)
-    T = np.asarray(T, dtype=np.float64)
+    check_iterations(max_iter, tol)
+    check_number(step_factor, "step_factor", min_value=0, min_inclusive=False)
+    momentum = check_momentum(momentum)
+    check_bool(fit_intercept, "fit_intercept")
+    random_state = check_random_state(random_state)
+    try:
+        T = np.asarray(T, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`T` must be a numeric array (n_samples, d_1, ..., d_N) (got {type(T).__name__})."
+        ) from None
     if T.ndim < 2:
         raise ValueError(
             f"`T` must have shape (n_samples, d_1, ..., d_N) with N >= 1 (got shape {T.shape})."
@@ -162,10 +183,7 @@ def multilinear_logreg(
         raise ValueError("`T` contains NaN or infinite values.")
     m, dims = T.shape[0], T.shape[1:]
     n_modes = len(dims)
-    y = np.asarray(y)
-    if y.ndim != 1 or y.shape[0] != m:
-        raise ValueError(f"`y` must be 1-D with {m} labels (one per sample), got shape {y.shape}.")
-    check_binary_labels(y, "y")
+    y = check_labels(y, m, against="T")
     classes = np.unique(y)
     ypm = np.where(y == classes[1], 1.0, -1.0)
 
@@ -178,9 +196,10 @@ def multilinear_logreg(
         elif isinstance(kv, float) and 0 < kv <= 1:
             kv = int(np.ceil(kv * dn))
         ks.append(check_k(kv, dn, f"n_nonzero[{n}]"))
-    lams = [float(v) for v in _per_mode(lam, n_modes, "lam")]
-    if any(v < 0 for v in lams):
-        raise ValueError(f"`lam` must be non-negative (got {lam}).")
+    lams = [
+        check_number(v, f"lam[{i}]" if np.ndim(lam) else "lam", min_value=0)
+        for i, v in enumerate(_per_mode(lam, n_modes, "lam"))
+    ]
 
     gen = rng(random_state)
     if init is None:
@@ -192,12 +211,17 @@ def multilinear_logreg(
             w0.append(v / max(np.linalg.norm(v), 1e-300))
         b0 = gen.uniform() if fit_intercept else 0.0
     else:
-        if len(init) != n_modes:
+        if isinstance(init, str) or not hasattr(init, "__len__") or len(init) != n_modes:
             raise ValueError(f"`init` needs one vector per mode ({n_modes}).")
-        w0 = [
-            _hard_topk(np.asarray(v, dtype=np.float64).ravel(), kn)
-            for v, kn in zip(init, ks, strict=True)
-        ]
+        try:
+            w0 = [
+                _hard_topk(np.asarray(v, dtype=np.float64).ravel(), kn)
+                for v, kn in zip(init, ks, strict=True)
+            ]
+        except (TypeError, ValueError):
+            raise ValueError("`init` must hold one numeric vector per mode.") from None
+        if not all(np.isfinite(v).all() for v in w0):
+            raise ValueError("`init` contains NaN or infinite values.")
         if any(v.size != dn for v, dn in zip(w0, dims, strict=True)):
             raise ValueError(f"`init` vectors must have lengths {dims}.")
         b0 = 0.0

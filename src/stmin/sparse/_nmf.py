@@ -20,10 +20,12 @@ from typing import Literal, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import check_k, check_matrix, check_nonneg, rng
+from .._random import check_random_state
+from .._validate import check_bool, check_int, check_number
+from ._checks import check_iterations, check_k, check_matrix, check_momentum, check_nonneg, rng
 from ._graph import check_graph, laplacian
 from ._palm import check_solver, palm
-from ._projections import topk_rows_nonneg
+from ._projections import _topk_rows_nonneg
 
 NMFSolver = Literal["palm", "apalm", "abpl+"]
 
@@ -109,17 +111,24 @@ def _init(X, r, init, random_state) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(init, tuple | list):
         if len(init) != 2:
             raise ValueError("`init` given as arrays must be a pair (W0, H0).")
-        W0 = np.array(init[0], dtype=np.float64)
-        H0 = np.array(init[1], dtype=np.float64)
+        try:
+            W0 = np.array(init[0], dtype=np.float64)
+            H0 = np.array(init[1], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "`init` given as arrays must be two numeric arrays (W0, H0)."
+            ) from None
         if W0.shape != (d, r) or H0.shape != (r, n):
             raise ValueError(
                 f"`init` arrays must have shapes W0 {(d, r)} and H0 {(r, n)} "
                 f"(got {W0.shape} and {H0.shape})."
             )
+        if not (np.isfinite(W0).all() and np.isfinite(H0).all()):
+            raise ValueError("`init` arrays (W0, H0) contain NaN or infinite values.")
         return W0, H0
-    if init in ("nndsvd", "nndsvda"):
+    if isinstance(init, str) and init in ("nndsvd", "nndsvda"):
         return _nndsvd(X, r, init == "nndsvda", random_state)
-    if init == "random":
+    if isinstance(init, str) and init == "random":
         gen = rng(random_state)
         scale = 2.0 * np.sqrt(max(_mean(X), 1e-12) / r)
         return scale * gen.uniform(size=(d, r)), scale * gen.uniform(size=(r, n))
@@ -144,6 +153,19 @@ def _orth_error(H: np.ndarray) -> float:
 def nmf_objective(X, W, H, *, lap=None, lam_graph: float = 0.0, rho=0.0, nu=0.0) -> float:
     """The sparse-NMF objective at ``(W, H)`` (``X`` genes × samples; see the module docstring)."""
     X = check_matrix(X, "X")
+    d, n = X.shape
+    W = np.asarray(W, dtype=float)
+    H = np.asarray(H, dtype=float)
+    if W.ndim != 2 or H.ndim != 2 or W.shape[0] != d or H.shape[1] != n or W.shape[1] != H.shape[0]:
+        raise ValueError(
+            f"`W` {W.shape} and `H` {H.shape} do not factorise `X` {X.shape}: W must be "
+            f"{d} × r and H r × {n}."
+        )
+    lam_graph = check_number(lam_graph, "lam_graph", min_value=0)
+    if lam_graph and lap is None:
+        raise ValueError("`lam_graph` > 0 needs the Laplacian `lap` of the sample graph.")
+    rho = check_number(rho, "rho", min_value=0)
+    nu = check_number(nu, "nu", min_value=0)
     R = X - W @ H if not sp.issparse(X) else X.toarray() - W @ H
     val = 0.5 * float(np.sum(R * R))
     if lam_graph:
@@ -226,13 +248,24 @@ def sparse_nmf(
     A :class:`SparseNMFResult` with ``W`` (genes × r) and ``H`` (r × samples).
     """
     check_solver(solver, ("palm", "apalm", "abpl+"))
+    check_bool(orthogonal, "orthogonal")
+    check_bool(normalized_laplacian, "normalized_laplacian")
+    check_iterations(max_iter, tol, min_iter=min_iter)
+    random_state = check_random_state(random_state)
+    lam_graph = check_number(lam_graph, "lam_graph", min_value=0)
+    check_number(rho, "rho", min_value=0, min_inclusive=False)
+    check_number(rho_growth, "rho_growth", min_value=1, min_inclusive=False)
+    check_int(rho_max_iter, "rho_max_iter", min_value=1)
+    if nu is not None:
+        check_number(nu, "nu", min_value=0)
+    if step_factor is not None:
+        check_number(step_factor, "step_factor", min_value=0, min_inclusive=False)
+    momentum = check_momentum(momentum)
     X = check_matrix(X, "X")
     check_nonneg(X, "X")
     d, n = X.shape
     r = check_k(n_components, min(d, n), "n_components")
     k = d if k is None else check_k(k, d, "k")
-    if lam_graph < 0:
-        raise ValueError(f"`lam_graph` must be non-negative (got {lam_graph}).")
     lap, lap_norm = None, 0.0
     if graph is not None:
         graph = check_graph(graph, n, "graph")
@@ -250,7 +283,7 @@ def sparse_nmf(
     XT = X.T.tocsr() if sparse_x else X.T
 
     W0, H0 = _init(X, r, init, random_state)
-    W0 = topk_rows_nonneg(W0, k)
+    W0 = _topk_rows_nonneg(W0, k)
     H0 = np.maximum(H0, 0.0)
 
     memo: dict = {}
@@ -287,7 +320,7 @@ def sparse_nmf(
 
     def prox(z, i, step):
         if i == 0:
-            return topk_rows_nonneg(z, k)
+            return _topk_rows_nonneg(z, k)
         return np.maximum(z, 0.0)
 
     def objective(x):

@@ -34,6 +34,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from .._validate import check_choice, check_int, check_number
+
 Solver = Literal["palm", "apalm", "abpl+", "apalm+"]
 SOLVERS: tuple[str, ...] = ("palm", "apalm", "abpl+", "apalm+")
 _TINY = 1e-300
@@ -65,8 +67,7 @@ class PalmResult(NamedTuple):
 
 def check_solver(solver: str, allowed: Sequence[str] = SOLVERS) -> str:
     """Raise a ValueError unless ``solver`` is one of ``allowed``."""
-    if solver not in allowed:
-        raise ValueError(f"`solver` must be one of {list(allowed)} (got {solver!r}).")
+    check_choice(solver, "solver", allowed)
     return solver
 
 
@@ -152,13 +153,31 @@ def palm(
     check_solver(solver)
     if step_factor is None:
         step_factor = 1.5 if solver in ("abpl+", "apalm+") else 1.0
-    if step_factor <= 0:
-        raise ValueError(f"`step_factor` must be positive (got {step_factor}).")
-    if max_iter < 0:
-        raise ValueError(f"`max_iter` must be non-negative (got {max_iter}).")
+    step_factor = check_number(step_factor, "step_factor", min_value=0, min_inclusive=False)
+    max_iter = check_int(max_iter, "max_iter", min_value=0)
+    min_iter = check_int(min_iter, "min_iter", min_value=0)
+    tol = check_number(tol, "tol", min_value=0)
+    check_choice(stop, "stop", ("rel_objective", "abs_objective", "iterate"))
+    check_number(beta0, "beta0", min_value=0, max_value=1, max_inclusive=False)
+    check_number(beta_growth, "beta_growth", min_value=1)
+    check_number(beta_max, "beta_max", min_value=0, max_value=1, max_inclusive=False)
+    for name, fn in (
+        ("grad", grad),
+        ("lipschitz", lipschitz),
+        ("prox", prox),
+        ("objective", objective),
+    ):
+        if not callable(fn):
+            raise ValueError(f"`{name}` must be a callable (got {type(fn).__name__}).")
+    if feasible is not None and not callable(feasible):
+        raise ValueError(f"`feasible` must be a callable or None (got {type(feasible).__name__}).")
+    if isinstance(x0, np.ndarray) or not isinstance(x0, Sequence) or len(x0) == 0:
+        raise ValueError("`x0` must be a non-empty list of arrays, one per block.")
     n_blocks = len(x0)
     x = list(x0)
     prev = list(x_prev) if x_prev is not None else list(x0)
+    if len(prev) != n_blocks:
+        raise ValueError(f"`x_prev` has {len(prev)} blocks but `x0` has {n_blocks}.")
 
     def one_pass(y: list, omega=None, lips_prev=None) -> tuple[list, list]:
         """One Gauss–Seidel prox-linear pass from ``y``; block-wise extrapolation if ``omega``."""
@@ -185,6 +204,10 @@ def palm(
         return all(np.array_equal(prox(yi, i, 1.0), yi) for i, yi in enumerate(y))
 
     f_cur = float(objective(x))
+    if not np.isfinite(f_cur):
+        raise ValueError(
+            f"`objective` is {f_cur} at `x0`; start from a point where the objective is finite."
+        )
     history = [f_cur]
     beta = float(beta0) if solver in ("abpl+", "apalm+") else 0.0
     t_seq = 1.0

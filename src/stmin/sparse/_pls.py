@@ -18,8 +18,10 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from ._checks import check_k, check_matrix, rng
-from ._projections import _check_k, _top_mask, binary_topk, topk_box, topk_sphere
+from .._random import check_random_state
+from .._validate import check_bool, check_choice, check_number
+from ._checks import check_iterations, check_k, check_matrix, rng
+from ._projections import _binary_topk, _check_k, _top_mask, _topk_box, _topk_sphere
 from ._rank1 import LowRankUpdated, alternate, leading_pair, random_unit
 
 
@@ -73,14 +75,14 @@ def _weight_step(constraint: str, k: int, lipschitz: float):
     def step(w, c):
         if lipschitz == 0:  # exact maximiser of wᵀc over W
             if constraint == "l2":
-                return topk_sphere(c, k)
+                return _topk_sphere(c, k)
             return (_top_mask(c, k) & (c > 0)).astype(float)
         a = w + c / lipschitz
         if constraint == "linf":
-            return topk_box(a, k)
+            return _topk_box(a, k)
         if constraint == "binary":
-            return binary_topk(a, k)
-        return topk_sphere(a, k)
+            return _binary_topk(a, k)
+        return _topk_sphere(a, k)
 
     return step
 
@@ -166,16 +168,16 @@ def wspls(
     -------
     :class:`WSPLSResult`.
     """
-    if sample_constraint not in ("linf", "binary", "l2"):
-        raise ValueError(
-            f"`sample_constraint` must be 'linf', 'binary' or 'l2' (got {sample_constraint!r})."
-        )
-    if scheme not in ("sum", "product"):
-        raise ValueError(f"`scheme` must be 'sum' or 'product' (got {scheme!r}).")
-    lipschitz = float(lipschitz)
-    if not np.isfinite(lipschitz) or lipschitz < 0:
-        raise ValueError(f"`lipschitz` must be a non-negative number (got {lipschitz}).")
+    check_choice(sample_constraint, "sample_constraint", ("linf", "binary", "l2"))
+    check_choice(scheme, "scheme", ("sum", "product"))
+    lipschitz = check_number(lipschitz, "lipschitz", min_value=0)
+    check_bool(update_weights, "update_weights")
+    check_bool(center, "center")
+    check_iterations(max_iter, tol, min_iter=min_iter)
+    random_state = check_random_state(random_state)
     others = list(Y) if isinstance(Y, list | tuple) else [Y]
+    if not others:
+        raise ValueError("`Y` is an empty list; pass the second view (or a list of views).")
     views = [check_matrix(X, "X")] + [
         check_matrix(V, "Y" if len(others) == 1 else f"Y[{i}]") for i, V in enumerate(others)
     ]
@@ -202,7 +204,7 @@ def wspls(
     ]
     k_w = n if k_obs is None else check_k(k_obs, n, "k_obs")
     check_k(n_components, min(V.shape[1] for V in views), "n_components")
-    _check_k(n_restarts)
+    _check_k(n_restarts, "n_restarts")
     ops = [LowRankUpdated(V) for V in views]
     if center:
         ops = [op.centered() for op in ops]
@@ -247,7 +249,7 @@ def wspls(
             if b < M:
                 g = ops[b].rmatvec(Wc * _combine(S, scheme, skip=b))
                 z = g if lipschitz == 0 else cur[b] + g / lipschitz
-                new = topk_sphere(z, ks[b])
+                new = _topk_sphere(z, ks[b])
                 dead = ~new.any(axis=0)
                 new[:, dead] = cur[b][:, dead]
                 S[b] = ops[b].matvec(new)
@@ -293,6 +295,11 @@ def swcca(
     ``v ← P(Yᵀ(w ⊙ Xu))``, ``w ← P((Xu) ⊙ (Yv))`` with ``P`` the top-``k`` unit projection;
     the objective never decreases. Other arguments as in :func:`wspls`.
     """
+    if kwargs.get("sample_constraint", "l2") != "l2":
+        raise ValueError(
+            "SWCCA weights the samples with a unit l2 vector (`sample_constraint='l2'`); for "
+            f"{kwargs['sample_constraint']!r} use `wspls`."
+        )
     kwargs.pop("sample_constraint", None)
     return wspls(
         X,

@@ -13,10 +13,12 @@ from typing import Literal, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import check_k, check_matrix, rng
+from .._random import check_random_state
+from .._validate import check_bool, check_int, check_number
+from ._checks import check_iterations, check_k, check_matrix, rng
 from ._graph import check_graph, laplacian
-from ._groups import group_soft, group_topk, make_groups, overlapping_group_prox
-from ._projections import _unit, abs_graph_linearize, topk_sphere
+from ._groups import _weights, group_soft, group_topk, make_groups, overlapping_group_prox
+from ._projections import _topk_sphere, _unit, abs_graph_linearize
 from ._rank1 import LowRankUpdated, rank1
 
 
@@ -63,9 +65,7 @@ def _graph_matrices(graph, n: int, name: str):
 
 
 def _check_lam(lam, name: str, graph) -> float:
-    lam = float(lam)
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"`{name}` must be a non-negative number (got {lam}).")
+    lam = check_number(lam, name, min_value=0)
     if lam > 0 and graph is None:
         raise ValueError(f"`{name}` = {lam} > 0 needs a graph; pass the matching graph or set 0.")
     return lam
@@ -74,17 +74,17 @@ def _check_lam(lam, name: str, graph) -> float:
 def _graph_projection(k: int, M, lam: float, penalty: str):
     """Projection ``z, old → new`` for one side of the AISP model (columns = restarts)."""
     if M is None or lam == 0:
-        return lambda z, old: topk_sphere(z, k)
+        return lambda z, old: _topk_sphere(z, k)
     if penalty == "absolute":
 
         def project(z, old):
             # maximise Σ|u_i| s_i with s = |z| + λ M |u_old|, signs from z
             s = abs_graph_linearize(z, M, old, lam)
-            return topk_sphere(np.where(z >= 0, s, -s), k)
+            return _topk_sphere(np.where(z >= 0, s, -s), k)
 
         return project
 
-    return lambda z, old: topk_sphere(z + lam * np.asarray(M @ old), k)
+    return lambda z, old: _topk_sphere(z + lam * np.asarray(M @ old), k)
 
 
 def _sign_fix(u: np.ndarray, v: np.ndarray):
@@ -98,16 +98,14 @@ def _quad(L, A: np.ndarray) -> np.ndarray:
 
 
 def _prepare(X, center: bool) -> LowRankUpdated:
+    check_bool(center, "center")
     op = LowRankUpdated(check_matrix(X, "X"))
     return op.centered() if center else op
 
 
 def _check_common(n_components: int, n: int, p: int, max_iter, tol) -> None:
     check_k(n_components, min(n, p), "n_components")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
-        raise ValueError(f"`max_iter` must be a positive integer (got {max_iter!r}).")
-    if not tol >= 0:
-        raise ValueError(f"`tol` must be non-negative (got {tol}).")
+    check_iterations(max_iter, tol)
 
 
 def _truncated_svd(op: LowRankUpdated, n_components: int, random_state) -> SVDResult:
@@ -231,8 +229,10 @@ def sparse_svd(
     -------
     :class:`SVDResult`.
     """
-    if penalty not in ("absolute", "signed"):
+    if not isinstance(penalty, str) or penalty not in ("absolute", "signed"):
         raise ValueError(f"`penalty` must be 'absolute' or 'signed' (got {penalty!r}).")
+    check_int(n_restarts, "n_restarts", min_value=1)
+    random_state = check_random_state(random_state)
     op = _prepare(X, center)
     n, p = op.shape
     _check_common(n_components, n, p, max_iter, tol)
@@ -331,15 +331,21 @@ def group_sparse_svd(
     -------
     :class:`SVDResult` with ``active_groups`` filled.
     """
-    if penalty not in ("gl0", "gl1", "ogl0", "ogl1"):
+    if not isinstance(penalty, str) or penalty not in ("gl0", "gl1", "ogl0", "ogl1"):
         raise ValueError(
             f"`penalty` must be one of 'gl0', 'gl1', 'ogl0', 'ogl1' (got {penalty!r})."
         )
+    check_number(admm_rho, "admm_rho", min_value=0, min_inclusive=False)
+    check_int(admm_iter, "admm_iter", min_value=1)
+    check_int(n_restarts, "n_restarts", min_value=1)
+    random_state = check_random_state(random_state)
     op = _prepare(X, center)
     n, p = op.shape
     _check_common(n_components, n, p, max_iter, tol)
     G = make_groups(groups, p)
     k = check_k(n_groups, G.n_groups, "n_groups")
+    if penalty in ("gl1", "ogl1"):
+        _weights(G, weights)
     if penalty in ("gl0", "gl1") and G.overlapping:
         raise ValueError(
             f"`penalty={penalty!r}` needs non-overlapping groups but some variables are in "

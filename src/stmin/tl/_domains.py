@@ -14,7 +14,15 @@ from .._cluster import (
 from .._constants import SPATIAL_KEY, ToolKey
 from .._docs import d
 from .._random import check_random_state
-from .._validate import check_adata, check_n_clusters, check_refine, get_rep, get_spatial
+from .._validate import (
+    check_adata,
+    check_bool,
+    check_key,
+    check_n_clusters,
+    check_refine,
+    get_rep,
+    get_spatial,
+)
 from .._writer import call_params, write_result
 
 
@@ -57,6 +65,8 @@ def cluster_domains(
     - ``uns[key_added]``: ``params`` and ``stmin_version``.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata)
     n_clusters = check_n_clusters(n_clusters, adata.n_obs)
     check_cluster_method(cluster_method, "cluster_method")

@@ -10,15 +10,16 @@ from anndata import AnnData
 
 from .._constants import HE_PATCHES_KEY, SPATIAL_KEY, ToolKey, embedding_key, he_features_stem
 from .._docs import d
-from .._random import check_random_state, seeded
+from .._random import seeded
 from .._settings import logger, settings
-from .._validate import check_adata, check_choice, check_int, check_kwargs
+from .._validate import check_adata, check_bool, check_choice, check_int, check_key
 from .._writer import call_params, write_result
 from ..model import MclSTExp
-from ..model.mclstexp._model import DISTANCES, as_references, panel_genes
+from ..model.mclstexp._model import DISTANCES, as_references, image_input, panel_genes
 from ..pp._he import cut_patches
-from ..pp._he_features import encoder_name, image_features
-from ..train import check_device_args, loss_history, train_targets
+from ..pp._he_features import check_encoder, encoder_name, image_features
+from ..train import loss_history
+from ._checks import check_training_args
 
 METHODS = ("mclstexp",)
 
@@ -124,12 +125,12 @@ def predict_from_he(
         Genes to predict (e.g. the 785-gene HER2+ panel); default: all genes shared by the
         references. Library sizes are taken over this panel.
     image_key
-        ``obsm`` key of the image input of every section. Default ``"X_he_<encoder>"``; where a
-        section lacks it, the features are computed for this call (from ``obsm[patch_key]`` or
-        patches cut from the image) and not stored: run :func:`stmin.pp.he_patches` and
-        :func:`stmin.pp.he_features` first to reuse them. Features from any model can be
-        stored there instead; a key holding ``uint8`` patches trains the image ``encoder`` end
-        to end (use a GPU).
+        ``obsm`` key of the image input of every section; when given, every section must hold
+        it. Default ``"X_he_<encoder>"``: where a section lacks it, the features are computed
+        for this call (from ``obsm[patch_key]`` or patches cut from the image) and not stored;
+        run :func:`stmin.pp.he_patches` and :func:`stmin.pp.he_features` first to reuse them.
+        Features from any model (UNI, CONCH, …) can be stored in ``obsm`` and named here; a key
+        holding ``uint8`` patches trains the image ``encoder`` end to end (use a GPU).
     encoder
         Image encoder for the features: ``"stats"`` (the offline default; no weights) or
         ``"densenet121"`` (random initialisation unless ``weights_path``).
@@ -163,6 +164,8 @@ def predict_from_he(
       ``expression_space`` (``target_sum``, ``log_base``) and the per-epoch ``history``.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_choice(method, "method", METHODS)
     check_adata(adata, need_vars=False, unique_vars=True)
     refs = as_references(reference)
@@ -175,18 +178,21 @@ def predict_from_he(
         )
     check_int(top_k, "top_k", min_value=1)
     check_choice(distance, "distance", DISTANCES)
-    check_int(max_epochs, "max_epochs", min_value=1)
-    random_state = check_random_state(random_state)
-    check_device_args(accelerator, devices)
-    model_kwargs = check_kwargs(
-        model_kwargs, "model_kwargs", MclSTExp.__init__, reserved=("adata",)
+    random_state, model_kwargs, train_kwargs = check_training_args(
+        MclSTExp,
+        max_epochs=max_epochs,
+        random_state=random_state,
+        accelerator=accelerator,
+        devices=devices,
+        model_kwargs=model_kwargs,
+        train_kwargs=train_kwargs,
     )
-    train_kwargs = check_kwargs(
-        train_kwargs,
-        "train_kwargs",
-        *train_targets(MclSTExp),
-        reserved=("max_epochs", "accelerator", "devices"),
-    )
+    if image_key is not None:  # given: it must be there (no features computed under its name)
+        for i, section in enumerate([*refs, adata]):
+            name = f"reference[{i}]" if i < len(refs) else "adata"
+            image_input(section, image_key, name)
+    check_key(patch_key, "patch_key")
+    check_encoder(encoder, weights_path)
     image_key = image_key or embedding_key(he_features_stem(encoder_name(encoder)))
     with settings.threads():
         refs = [

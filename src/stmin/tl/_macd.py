@@ -9,13 +9,22 @@ from anndata import AnnData
 
 from .._constants import PSEUDO_SPOTS_KEY, ToolKey
 from .._docs import d
-from .._random import check_random_state, seeded
+from .._random import seeded
 from .._settings import settings
-from .._validate import check_adata, check_choice, check_int, check_kwargs, get_layer, get_obs
+from .._validate import (
+    check_adata,
+    check_bool,
+    check_choice,
+    check_int,
+    check_key,
+    get_layer,
+    get_obs,
+)
 from .._writer import call_params, write_result
 from ..model import MACD
 from ..model.macd._model import ADVERSARIAL, DOMAINS
-from ..train import check_device_args, loss_history, train_targets
+from ..train import loss_history
+from ._checks import check_training_args
 
 
 @d.dedent
@@ -90,6 +99,8 @@ def macd_deconvolve(
       ``history`` of the losses.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata_st, "adata_st", unique_vars=True)
     check_adata(adata_sc, "adata_sc", allow_view=True, unique_vars=True)
     get_obs(adata_sc, labels_key, "adata_sc", "column of cell-type labels as `labels_key=`")
@@ -97,23 +108,19 @@ def macd_deconvolve(
     get_layer(adata_sc, reference_layer, "adata_sc")
     check_int(n_top_markers, "n_top_markers", min_value=1)
     check_int(n_spots, "n_spots", min_value=2)
-    check_int(max_epochs, "max_epochs", min_value=1)
     check_int(batch_size, "batch_size", min_value=1)
     check_choice(mask_domain, "mask_domain", DOMAINS)
     check_choice(adversarial, "adversarial", ADVERSARIAL)
-    random_state = check_random_state(random_state)
-    check_device_args(accelerator, devices)
-    model_kwargs = check_kwargs(
-        model_kwargs,
-        "model_kwargs",
-        MACD.__init__,
-        reserved=("adata", "mask_domain", "adversarial"),
-    )
-    train_kwargs = check_kwargs(
-        train_kwargs,
-        "train_kwargs",
-        *train_targets(MACD),
-        reserved=("max_epochs", "batch_size", "accelerator", "devices"),
+    random_state, model_kwargs, train_kwargs = check_training_args(
+        MACD,
+        max_epochs=max_epochs,
+        random_state=random_state,
+        accelerator=accelerator,
+        devices=devices,
+        model_kwargs=model_kwargs,
+        train_kwargs=train_kwargs,
+        model_reserved=("adata", "mask_domain", "adversarial"),
+        train_reserved=("max_epochs", "batch_size", "accelerator", "devices"),
     )
 
     # seeded twice, so that training draws the same numbers whatever the simulation drew

@@ -12,7 +12,7 @@ from anndata import AnnData
 from .._constants import ToolKey
 from .._docs import d
 from .._settings import logger
-from .._validate import check_adata
+from .._validate import check_adata, check_bool, check_key
 from .._writer import call_params, write_result
 from ..sparse._mslr import multilinear_logreg as _mslr_core
 
@@ -81,6 +81,8 @@ def multilinear_logreg(
       ``n_nonzero``, ``objective`` (history), ``n_iter``, ``converged``, ``gene_mode``.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata)
     if label_key not in adata.obs:
         raise KeyError(

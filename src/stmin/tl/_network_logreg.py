@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 
 from .._constants import ToolKey
 from .._docs import d
-from .._validate import check_adata, check_choice, get_matrix
+from .._validate import check_adata, check_bool, check_choice, check_key, get_matrix
 from .._writer import call_params, write_result
 from ..sparse._logreg import PENALTIES, network_from_correlation
 from ..sparse._logreg import network_logreg as _fit
@@ -168,6 +168,9 @@ def network_logreg(
     - ``adata.varp[f"{key_added}_network"]`` when the network was built here.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
+    check_bool(standardize, "standardize")
     check_adata(adata)
     check_choice(penalty, "penalty", PENALTIES)
     if network_key is not None and network is not None:

@@ -10,13 +10,14 @@ from sklearn.decomposition import PCA
 from .._cluster import leiden_codes, scanpy_neighbors
 from .._constants import CELL_CONNECTIVITIES_KEY, SIZE_FACTORS_KEY, ToolKey, embedding_key
 from .._docs import d
-from .._random import check_random_state, seeded
+from .._random import seeded
 from .._settings import logger, settings
 from .._validate import (
     check_adata,
+    check_bool,
     check_counts,
     check_int,
-    check_kwargs,
+    check_key,
     check_n_clusters,
     get_layer,
     where,
@@ -25,7 +26,8 @@ from .._writer import call_params, write_result
 from ..model import ScASDC
 from ..pp._cell_graph import knn_graph
 from ..pp._scasdc import scasdc_input
-from ..train import check_device_args, loss_history, train_targets
+from ..train import loss_history
+from ._checks import check_training_args
 
 
 def _leiden_k(scaled: np.ndarray, random_state: int) -> int:
@@ -94,6 +96,8 @@ def scasdc_cluster(
       per-epoch ``history`` of the losses (``pretrain_history`` for the first stage).
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata)
     counts = get_layer(adata, layer)
     check_counts(counts, where("adata", layer))
@@ -101,18 +105,17 @@ def scasdc_cluster(
         n_clusters = check_n_clusters(n_clusters, adata.n_obs)
     check_int(n_top_genes, "n_top_genes", min_value=2)
     check_int(n_neighbors, "n_neighbors", min_value=1, max_value=adata.n_obs - 1)
-    check_int(max_epochs, "max_epochs", min_value=1)
     check_int(pretrain_epochs, "pretrain_epochs", min_value=0)
-    random_state = check_random_state(random_state)
-    check_device_args(accelerator, devices)
-    model_kwargs = check_kwargs(
-        model_kwargs, "model_kwargs", ScASDC.__init__, reserved=("adata", "n_clusters")
-    )
-    train_kwargs = check_kwargs(
-        train_kwargs,
-        "train_kwargs",
-        *train_targets(ScASDC),
-        reserved=("max_epochs", "pretrain_epochs", "accelerator", "devices", "random_state"),
+    random_state, model_kwargs, train_kwargs = check_training_args(
+        ScASDC,
+        max_epochs=max_epochs,
+        random_state=random_state,
+        accelerator=accelerator,
+        devices=devices,
+        model_kwargs=model_kwargs,
+        train_kwargs=train_kwargs,
+        model_reserved=("adata", "n_clusters"),
+        train_reserved=("max_epochs", "pretrain_epochs", "accelerator", "devices", "random_state"),
     )
     seed = 0 if random_state is None else random_state
 

@@ -12,7 +12,15 @@ from anndata import AnnData
 from .._constants import CONNECTIVITIES_KEY, ToolKey, embedding_key
 from .._docs import d
 from .._settings import logger
-from .._validate import check_adata, get_graph, get_matrix, where
+from .._validate import (
+    check_adata,
+    check_bool,
+    check_key,
+    check_kwargs,
+    get_graph,
+    get_matrix,
+    where,
+)
 from .._writer import call_params, write_result
 from ..sparse._nmf import sparse_nmf as _sparse_nmf_core
 
@@ -93,6 +101,27 @@ def sparse_nmf(
       ``converged``, ``rho_path``, ``orth_error``.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
+    check_bool(orthogonal, "orthogonal")
+    kwargs = check_kwargs(
+        kwargs,
+        "keyword arguments",
+        _sparse_nmf_core,
+        reserved=(
+            "X",
+            "n_components",
+            "k",
+            "orthogonal",
+            "graph",
+            "lam_graph",
+            "solver",
+            "max_iter",
+            "tol",
+            "init",
+            "random_state",
+        ),
+    )
     check_adata(adata)
     X = get_matrix(adata, layer)
     _check_nonneg_expression(X, where("adata", layer))

@@ -12,7 +12,14 @@ from anndata import AnnData
 from .._constants import ToolKey, embedding_key
 from .._docs import d
 from .._settings import logger
-from .._validate import check_adata, get_graph, get_matrix
+from .._validate import (
+    check_adata,
+    check_bool,
+    check_key,
+    check_optional_int,
+    get_graph,
+    get_matrix,
+)
 from .._writer import call_params, write_result
 from ..sparse._svd import group_sparse_svd as _group_svd_core
 from ..sparse._svd import sparse_svd as _sparse_svd_core
@@ -164,7 +171,11 @@ def sparse_svd(
       another, lengths in ``objective_lengths``), ``n_iter``, ``converged``.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata)
+    check_optional_int(n_var_nonzero, "n_var_nonzero", min_value=1, max_value=adata.n_vars)
+    check_optional_int(n_obs_nonzero, "n_obs_nonzero", min_value=1, max_value=adata.n_obs)
     X = get_matrix(adata, layer)
     var_graph = _var_graph(adata, var_graph_key) if var_graph_key is not None else None
     obs_graph = get_graph(adata, obs_graph_key) if obs_graph_key is not None else None
@@ -242,6 +253,8 @@ def group_sparse_svd(
     names of its selected groups).
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata)
     X = get_matrix(adata, layer)
     index_groups, names = resolve_groups(adata, groups)

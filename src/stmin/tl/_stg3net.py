@@ -10,13 +10,14 @@ from anndata import AnnData
 from .._cluster import ClusterMethod, check_cluster_method
 from .._constants import CONNECTIVITIES_KEY, SPATIAL_KEY, ToolKey, embedding_key
 from .._docs import d
-from .._random import check_random_state, seeded
+from .._random import seeded
 from .._settings import logger, settings
 from .._validate import (
     check_adata,
     check_batches,
+    check_bool,
     check_int,
-    check_kwargs,
+    check_key,
     check_n_clusters,
     check_refine,
     get_graph,
@@ -25,8 +26,9 @@ from .._validate import (
 from .._writer import call_params, write_result
 from ..model import STG3Net
 from ..pp._stmgac import stmgac_input
-from ..train import check_device_args, loss_history, train_targets
-from ._graph_input import model_input, training_adata
+from ..train import loss_history
+from ._checks import check_training_args
+from ._graph_fit import fit_domains, model_input, training_adata
 
 _SLICE = "slice"
 
@@ -120,23 +122,23 @@ def stg3net(
       ``anchors`` (epoch, cross-slice pairs and anchors of every refresh).
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata)
     batch = check_batches(adata, batch_key)
     n_clusters = check_n_clusters(n_clusters, adata.n_obs)
     check_int(n_top_genes, "n_top_genes", min_value=2)
     check_cluster_method(cluster_method, "cluster_method")
     refine = check_refine(refine, int(pd.Series(batch).value_counts().min()))
-    check_int(max_epochs, "max_epochs", min_value=1)
-    random_state = check_random_state(random_state)
-    check_device_args(accelerator, devices)
-    model_kwargs = check_kwargs(
-        model_kwargs, "model_kwargs", STG3Net.__init__, reserved=("adata", "n_clusters")
-    )
-    train_kwargs = check_kwargs(
-        train_kwargs,
-        "train_kwargs",
-        *train_targets(STG3Net),
-        reserved=("max_epochs", "accelerator", "devices"),
+    random_state, model_kwargs, train_kwargs = check_training_args(
+        STG3Net,
+        max_epochs=max_epochs,
+        random_state=random_state,
+        accelerator=accelerator,
+        devices=devices,
+        model_kwargs=model_kwargs,
+        train_kwargs=train_kwargs,
+        model_reserved=("adata", "n_clusters"),
     )
     graph = get_graph(adata, connectivity_key)
     coords = get_spatial(adata, spatial_key)
@@ -148,13 +150,19 @@ def stg3net(
 
     with seeded(random_state), settings.threads():
         x = model_input(adata, use_rep, layer, preprocess)
-        work = training_adata(adata, x, graph, coords=coords, obs={_SLICE: batch})
-        STG3Net.setup_anndata(work, batch_key=_SLICE, use_rep=None)
-        model = STG3Net(work, n_clusters=n_clusters, **model_kwargs)
-        model.train(max_epochs=max_epochs, accelerator=accelerator, devices=devices, **train_kwargs)
-        z = model.get_latent_representation()
-        labels = model.get_labels(
-            cluster_method=cluster_method, refine=refine, random_state=random_state or 0
+        model, z, labels = fit_domains(
+            STG3Net,
+            training_adata(adata, x, graph, coords=coords, obs={_SLICE: batch}),
+            n_clusters,
+            setup_kwargs={"batch_key": _SLICE},
+            model_kwargs=model_kwargs,
+            train_kwargs=train_kwargs,
+            max_epochs=max_epochs,
+            accelerator=accelerator,
+            devices=devices,
+            cluster_method=cluster_method,
+            refine=refine,
+            random_state=random_state,
         )
 
     anchors = pd.DataFrame(model.anchor_history_, columns=["epoch", "pairs", "anchors"])

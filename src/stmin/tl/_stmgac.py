@@ -9,13 +9,14 @@ from anndata import AnnData
 from .._cluster import ClusterMethod, check_cluster_method
 from .._constants import CONNECTIVITIES_KEY, SPATIAL_KEY, ToolKey, embedding_key
 from .._docs import d
-from .._random import check_random_state, seeded
+from .._random import seeded
 from .._settings import settings
 from .._validate import (
     check_adata,
+    check_bool,
     check_choice,
     check_int,
-    check_kwargs,
+    check_key,
     check_n_clusters,
     check_refine,
     get_graph,
@@ -24,8 +25,9 @@ from .._validate import (
 from .._writer import call_params, write_result
 from ..model import STMGAC
 from ..pp._stmgac import INPUT_MODES, stmgac_input
-from ..train import check_device_args, loss_history, train_targets
-from ._graph_input import model_input, training_adata
+from ..train import loss_history
+from ._checks import check_training_args
+from ._graph_fit import fit_domains, model_input, training_adata
 
 
 @d.dedent
@@ -95,23 +97,23 @@ def stmgac(
       losses.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata)
     n_clusters = check_n_clusters(n_clusters, adata.n_obs)
     check_choice(input_mode, "input_mode", INPUT_MODES)
     check_int(n_top_genes, "n_top_genes", min_value=2)
     check_cluster_method(cluster_method, "cluster_method")
     refine = check_refine(refine, adata.n_obs)
-    check_int(max_epochs, "max_epochs", min_value=1)
-    random_state = check_random_state(random_state)
-    check_device_args(accelerator, devices)
-    model_kwargs = check_kwargs(
-        model_kwargs, "model_kwargs", STMGAC.__init__, reserved=("adata", "n_clusters")
-    )
-    train_kwargs = check_kwargs(
-        train_kwargs,
-        "train_kwargs",
-        *train_targets(STMGAC),
-        reserved=("max_epochs", "accelerator", "devices"),
+    random_state, model_kwargs, train_kwargs = check_training_args(
+        STMGAC,
+        max_epochs=max_epochs,
+        random_state=random_state,
+        accelerator=accelerator,
+        devices=devices,
+        model_kwargs=model_kwargs,
+        train_kwargs=train_kwargs,
+        model_reserved=("adata", "n_clusters"),
     )
     graph = get_graph(adata, connectivity_key)
     coords = get_spatial(adata, spatial_key) if refine else None
@@ -123,13 +125,19 @@ def stmgac(
             layer,
             lambda counts: stmgac_input(counts, n_top_genes=n_top_genes, mode=input_mode)[0],
         )
-        work = training_adata(adata, x, graph, coords=coords)
-        STMGAC.setup_anndata(work, use_rep=None)
-        model = STMGAC(work, n_clusters=n_clusters, **model_kwargs)
-        model.train(max_epochs=max_epochs, accelerator=accelerator, devices=devices, **train_kwargs)
-        z = model.get_latent_representation()
-        labels = model.get_labels(
-            cluster_method=cluster_method, refine=refine, random_state=random_state or 0
+        model, z, labels = fit_domains(
+            STMGAC,
+            training_adata(adata, x, graph, coords=coords),
+            n_clusters,
+            setup_kwargs={},
+            model_kwargs=model_kwargs,
+            train_kwargs=train_kwargs,
+            max_epochs=max_epochs,
+            accelerator=accelerator,
+            devices=devices,
+            cluster_method=cluster_method,
+            refine=refine,
+            random_state=random_state,
         )
 
     adata = adata.copy() if copy else adata

@@ -12,7 +12,14 @@ from anndata import AnnData
 from .._constants import ToolKey, embedding_key
 from .._docs import d
 from .._settings import logger
-from .._validate import check_adata, check_finite, get_matrix
+from .._validate import (
+    check_adata,
+    check_bool,
+    check_finite,
+    check_key,
+    check_optional_int,
+    get_matrix,
+)
 from .._writer import call_params, write_result
 from ..sparse._pls import wspls as _wspls_core
 
@@ -130,7 +137,12 @@ def wspls(
       ``converged``.
     """
     params = call_params(locals())
+    check_key(key_added)
+    check_bool(copy, "copy")
     check_adata(adata)
+    check_optional_int(n_var_nonzero, "n_var_nonzero", min_value=1, max_value=adata.n_vars)
+    check_optional_int(n_obs_nonzero, "n_obs_nonzero", min_value=1, max_value=adata.n_obs)
+    check_optional_int(n_view2_nonzero, "n_view2_nonzero", min_value=1)
     X = get_matrix(adata, layer)
     Y, features = _view2(adata, view2, view2_layer)
     res = _wspls_core(

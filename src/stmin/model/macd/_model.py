@@ -26,6 +26,7 @@ from ..._validate import (
     check_counts,
     check_finite,
     check_int,
+    check_keys,
     check_number,
     get_layer,
     where,
@@ -278,6 +279,8 @@ class MACD(ModelBase):
         check_int(n_top_markers, "n_top_markers", min_value=1)
         check_int(n_spots, "n_spots", min_value=2)
         random_state = check_random_state(random_state)
+        if genes is not None:
+            genes = check_keys(genes, "genes")
         st_counts = _counts(adata_st, layer, "adata_st")
         _counts(adata_sc, reference_layer, "adata_sc")
         labels = cell_type_labels(adata_sc, labels_key, min_cells=2)

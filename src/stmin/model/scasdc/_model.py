@@ -17,6 +17,7 @@ from ..._docs import d
 from ..._random import check_random_state
 from ..._settings import logger
 from ..._validate import (
+    check_adata,
     check_choice,
     check_counts,
     check_int,
@@ -115,6 +116,8 @@ class ScASDC(GraphModelBase):
         n_clusters = check_n_clusters(n_clusters, adata.n_obs)
         if isinstance(n_hidden, str) or not hasattr(n_hidden, "__len__") or len(n_hidden) != 3:
             raise ValueError(f"`n_hidden` must be three positive widths (got {n_hidden!r}).")
+        if isinstance(n_hidden, str) or not hasattr(n_hidden, "__len__") or not len(n_hidden):
+            raise ValueError(f"`n_hidden` must be a non-empty list of widths (got {n_hidden!r}).")
         for i, width in enumerate(n_hidden):
             check_int(width, f"n_hidden[{i}]", min_value=1)
         check_int(n_latent, "n_latent", min_value=1)
@@ -167,6 +170,7 @@ class ScASDC(GraphModelBase):
             ``obsp`` key of the cell graph (:func:`stmin.pp.cell_graph`).
         """
         setup_method_args = cls._get_setup_method_args(**locals())
+        check_adata(adata)
         x = get_layer(adata, layer)
         check_counts(x, where("adata", layer))
         if size_factor_key is None or size_factor_key not in adata.obs:

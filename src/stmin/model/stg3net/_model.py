@@ -14,6 +14,7 @@ from ..._cluster import ClusterMethod
 from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY, STG3NET_INPUT_KEY, STG3NET_INPUT_STEM
 from ..._docs import d
 from ..._validate import (
+    check_adata,
     check_batches,
     check_choice,
     check_int,
@@ -122,6 +123,8 @@ class STG3Net(GraphModelBase):
             ("t_step", t_step),
         ):
             check_int(value, name, min_value=1)
+        if isinstance(n_hidden, str) or not hasattr(n_hidden, "__len__") or not len(n_hidden):
+            raise ValueError(f"`n_hidden` must be a non-empty list of widths (got {n_hidden!r}).")
         for i, width in enumerate(n_hidden):
             check_int(width, f"n_hidden[{i}]", min_value=1)
         check_int(start_step, "start_step", min_value=0)
@@ -186,6 +189,7 @@ class STG3Net(GraphModelBase):
             Used by the refinement of :meth:`get_labels`.
         """
         setup_method_args = cls._get_setup_method_args(**locals())
+        check_adata(adata)
         check_batches(adata, batch_key)
         if use_rep == STG3NET_INPUT_KEY and use_rep not in adata.obsm:
             raise KeyError(

@@ -12,7 +12,14 @@ from anndata import AnnData
 from ..._cluster import ClusterMethod
 from ..._constants import CONNECTIVITIES_KEY, SPATIAL_KEY, STMGAC_INPUT_KEY
 from ..._docs import d
-from ..._validate import check_choice, check_int, check_masking, check_n_clusters, check_number
+from ..._validate import (
+    check_adata,
+    check_choice,
+    check_int,
+    check_masking,
+    check_n_clusters,
+    check_number,
+)
 from .._graph_base import GraphModelBase
 from ._module import STMGACModule
 
@@ -120,6 +127,8 @@ class STMGAC(GraphModelBase):
             ("kmeans_iter", kmeans_iter),
         ):
             check_int(value, name, min_value=1)
+        if isinstance(n_hidden, str) or not hasattr(n_hidden, "__len__") or not len(n_hidden):
+            raise ValueError(f"`n_hidden` must be a non-empty list of widths (got {n_hidden!r}).")
         for i, width in enumerate(n_hidden):
             check_int(width, f"n_hidden[{i}]", min_value=1)
         check_number(dropout, "dropout", min_value=0, max_value=1, max_inclusive=False)
@@ -177,6 +186,7 @@ class STMGAC(GraphModelBase):
             Used by the spatial refinement of :meth:`get_labels`.
         """
         setup_method_args = cls._get_setup_method_args(**locals())
+        check_adata(adata)
         if use_rep == STMGAC_INPUT_KEY and use_rep not in adata.obsm:
             raise KeyError(
                 f"`adata.obsm[{STMGAC_INPUT_KEY!r}]` not found. Run "

@@ -1,4 +1,4 @@
-"""The private AnnData a graph-model wrapper trains on, so the user's object only gets results."""
+"""What the domain wrappers share: the private AnnData they train on, and fitting a model on it."""
 
 from __future__ import annotations
 
@@ -44,3 +44,32 @@ def training_adata(
         obsm={SPATIAL_KEY: coords} if coords is not None else None,
         obsp={CONNECTIVITIES_KEY: sp.csr_matrix(graph)},
     )
+
+
+def fit_domains(
+    model_cls,
+    work: AnnData,
+    n_clusters: int,
+    *,
+    setup_kwargs: dict,
+    model_kwargs: dict,
+    train_kwargs: dict,
+    max_epochs: int,
+    accelerator: str,
+    devices,
+    cluster_method: str,
+    refine: int | None,
+    random_state: int | None,
+):
+    """Set up, train and cluster a domain model on ``work``: the model, embedding and labels.
+
+    Run inside the wrapper's ``seeded`` and ``threads`` blocks.
+    """
+    model_cls.setup_anndata(work, use_rep=None, **setup_kwargs)
+    model = model_cls(work, n_clusters=n_clusters, **model_kwargs)
+    model.train(max_epochs=max_epochs, accelerator=accelerator, devices=devices, **train_kwargs)
+    z = model.get_latent_representation()
+    labels = model.get_labels(
+        cluster_method=cluster_method, refine=refine, random_state=random_state or 0
+    )
+    return model, z, labels

@@ -1,17 +1,12 @@
 """stmin: spatial-transcriptomics and single-cell methods for the scverse."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("stmin")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0"
-
 from . import datasets, metrics, model, nn, pl, pp, sparse, tl, train
 from ._settings import Settings, settings
+from ._version import __version__
 
 __all__ = [
     "Settings",
+    "__version__",
     "datasets",
     "metrics",
     "model",

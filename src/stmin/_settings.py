@@ -24,6 +24,28 @@ _LEVELS = {
 _INT_LEVELS = dict(enumerate(_LEVELS))  # 0 error, 1 warning, 2 info, 3 debug (as scanpy)
 
 
+@contextmanager
+def quieted(*names: str):
+    """Hold the named third-party loggers at ``WARNING`` for the block.
+
+    Their informational lines (Lightning's hardware lines and tips, scvi-tools' notes on the
+    fields it registers) are tool chatter to stmin's users; ``sm.settings.verbosity = "debug"``
+    lets them through.
+    """
+    if logger.getEffectiveLevel() <= logging.DEBUG:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(max(logging.WARNING, lg.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
 def log_added(*keys: str) -> None:
     """Log the AnnData keys a function wrote, in scanpy's style, e.g. ``"obsm['X_stmgac']"``."""
     logger.info("added\n" + "\n".join(f"    {k}" for k in keys))
@@ -113,7 +135,8 @@ class Settings:
         value = check_random_state(value, "sm.settings.seed")
         self._seed = value
         if value is not None:
-            scvi.settings.seed = value
+            with quieted("lightning.fabric.utilities.seed"):  # "Seed set to ..."
+                scvi.settings.seed = value
 
     # -- threads --------------------------------------------------------------------------------
 
@@ -140,15 +163,22 @@ class Settings:
 
     @contextmanager
     def threads(self):
-        """Run the block with :attr:`n_jobs` PyTorch threads, then restore the previous count."""
+        """Run the block with :attr:`n_jobs` threads, then restore the previous counts.
+
+        Covers PyTorch's intra-op threads and, through threadpoolctl, the BLAS and OpenMP pools
+        of NumPy, SciPy and scikit-learn (k-means and Gaussian mixtures run inside the models),
+        so that a run does not depend on ``OMP_NUM_THREADS``.
+        """
         import torch
+        from threadpoolctl import threadpool_limits
 
         before = torch.get_num_threads()
         wanted = self.resolved_n_jobs()
-        if wanted != before:
-            torch.set_num_threads(wanted)
         try:
-            yield
+            with threadpool_limits(limits=wanted):
+                if torch.get_num_threads() != wanted:
+                    torch.set_num_threads(wanted)
+                yield
         finally:
             if torch.get_num_threads() != before:
                 torch.set_num_threads(before)

@@ -11,6 +11,7 @@ import pandas as pd
 from anndata import AnnData
 
 from ._settings import log_added, logger
+from ._version import __version__
 
 _SLOTS = ("obs", "obsm", "obsp", "var", "varm", "varp", "layers")
 _MAX_STORED = 10_000  # larger array arguments are recorded by their shape only
@@ -79,8 +80,6 @@ def call_params(values: Mapping[str, Any]) -> dict:
 
 def method_record(params: Mapping[str, Any], **extra: Any) -> dict:
     """``{"params": params, "stmin_version": ..., **extra}`` in a form ``.h5ad`` can store."""
-    from . import __version__
-
     record = {"params": dict(params), "stmin_version": __version__, **extra}
     return {k: v for k, v in ((k, _storable(v)) for k, v in record.items()) if v is not _SKIP}
 

@@ -229,6 +229,17 @@ def test_training_uses_the_thread_setting_and_restores_it(stmgac_section):
         torch.set_num_threads(before)
 
 
+def test_setup_and_load_are_quiet(stmgac_section, tmp_path, caplog):
+    with caplog.at_level(logging.INFO):
+        model = _model(stmgac_section)
+        model.train(max_epochs=1, **QUIET)
+        model.save(tmp_path / "m")
+        sm.model.STMGAC.load(tmp_path / "m", stmgac_section)
+        sm.settings.seed = 0
+    chatter = [r.getMessage() for r in caplog.records if r.name.startswith(("scvi", "lightning"))]
+    assert not chatter, chatter
+
+
 def test_lightning_start_up_chatter_is_silenced(stmgac_section, caplog):
     model = _model(stmgac_section)
     with caplog.at_level(logging.INFO):

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import torch
 from anndata import AnnData
+from scvi.data import AnnDataManager
 from scvi.model.base import BaseModelClass
 
+from .._settings import quieted
 from .._validate import check_adata
 from ..train import TrainingMixin
 
@@ -29,6 +31,16 @@ class ModelBase(TrainingMixin, BaseModelClass):
 
     _save_anndata = False
 
+    @classmethod
+    def _register_fields(
+        cls, adata: AnnData, fields: list, setup_method_args: dict, **kwargs
+    ) -> None:
+        """Register ``fields`` of ``adata`` for this class (scvi-tools' notes kept quiet)."""
+        manager = AnnDataManager(fields=fields, setup_method_args=setup_method_args)
+        with quieted("scvi"):
+            manager.register_fields(adata, **kwargs)
+        cls.register_manager(manager)
+
     @property
     def _setup_args(self) -> dict:
         return self.adata_manager.registry["setup_args"]
@@ -46,7 +58,8 @@ class ModelBase(TrainingMixin, BaseModelClass):
         if adata is not None:
             check_adata(adata, allow_view=True, need_vars=False)
         try:
-            return super()._validate_anndata(adata, copy_if_view=copy_if_view)
+            with quieted("scvi"):
+                return super()._validate_anndata(adata, copy_if_view=copy_if_view)
         except (KeyError, ValueError) as err:
             reason = err.args[0] if err.args else err
             raise type(err)(
@@ -152,11 +165,12 @@ class ModelBase(TrainingMixin, BaseModelClass):
                 )
         else:
             check_adata(adata, allow_view=True, need_vars=False)
-        return super().load(
-            os.fspath(dir_path),
-            adata=adata,
-            accelerator=accelerator,
-            device=device,
-            prefix=prefix,
-            **kwargs,
-        )
+        with quieted("scvi"):
+            return super().load(
+                os.fspath(dir_path),
+                adata=adata,
+                accelerator=accelerator,
+                device=device,
+                prefix=prefix,
+                **kwargs,
+            )

@@ -10,7 +10,6 @@ import scipy.sparse as sp
 import torch
 from anndata import AnnData
 from scvi import REGISTRY_KEYS
-from scvi.data import AnnDataManager
 from scvi.data.fields import LayerField, ObsmField
 
 from .._cluster import (
@@ -21,7 +20,7 @@ from .._cluster import (
     refine_labels,
 )
 from .._random import check_random_state
-from .._settings import logger
+from .._settings import logger, settings
 from .._validate import (
     check_adata,
     check_finite,
@@ -85,11 +84,7 @@ class GraphModelBase(ModelBase):
                 f"`adata.obsp[{connectivity_key!r}]` has shape {graph.shape}, expected "
                 f"({adata.n_obs}, {adata.n_obs}). Rebuild it with `sm.pp.spatial_graph(adata)`."
             )
-        manager = AnnDataManager(
-            fields=[x_field, *(extra_fields or [])], setup_method_args=setup_method_args
-        )
-        manager.register_fields(adata, **kwargs)
-        cls.register_manager(manager)
+        cls._register_fields(adata, [x_field, *(extra_fields or [])], setup_method_args, **kwargs)
 
     def _check_batch_size(self, batch_size: int | None) -> None:
         if batch_size is not None:
@@ -130,7 +125,8 @@ class GraphModelBase(ModelBase):
         was_training = module.training
         module.eval()
         try:
-            return fn(module, x)
+            with settings.threads():
+                return fn(module, x)
         finally:
             module.graph = trained_graph
             module.train(was_training)
@@ -152,9 +148,10 @@ class GraphModelBase(ModelBase):
         refine = check_refine(
             refine, adata.n_obs if groups is None else pd.Series(groups).value_counts().min()
         )
-        labels = cluster_embedding(
-            z, n_clusters, method=method, random_state=check_random_state(random_state) or 0
-        )
+        with settings.threads():
+            labels = cluster_embedding(
+                z, n_clusters, method=method, random_state=check_random_state(random_state) or 0
+            )
         if refine:
             coords = get_spatial(adata, self._setup_args["spatial_key"])
             labels = refine_labels(labels, coords, refine, groups=groups)

@@ -14,7 +14,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from .._constants import SPATIAL_KEY
+from .._constants import SPATIAL_KEY, ToolKey
 from .._docs import d
 from .._validate import check_bool, check_key
 from ._spatial import check_spot_args, draw_spots, spot_layout
@@ -50,7 +50,7 @@ def get_frame(adata: AnnData, key: str, what: str, hint: str) -> pd.DataFrame:
 @d.dedent
 def proportions(
     adata: AnnData,
-    key: str = "macd_proportions",
+    key: str = ToolKey.MACD_DECONVOLVE,
     cell_types: str | Sequence[str] | None = None,
     *,
     dominant: bool = True,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -10,6 +9,7 @@ import pandas as pd
 import scanpy as sc
 from anndata import AnnData
 
+from .._settings import logger
 from .._validate import (
     check_adata,
     check_counts,
@@ -107,10 +107,9 @@ def marker_genes(
     chosen = select(max_pval)
     if len(chosen) < min_markers:
         relaxed = select(np.inf)
-        warnings.warn(
+        logger.warning(
             f"Only {len(chosen)} genes pass adjusted p < {max_pval} (few cells per type); "
-            f"selecting by fold change and expressing fraction alone: {len(relaxed)} genes.",
-            stacklevel=2,
+            f"selecting by fold change and expressing fraction alone: {len(relaxed)} genes."
         )
         chosen = relaxed
     return [g for g in var_names if g in chosen]

@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 import warnings
 from contextlib import contextmanager
 
-from .._settings import logger
+from .._settings import quieted
 
-_CHATTY = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+_CHATTY = (
+    "lightning.pytorch.utilities.rank_zero",
+    "lightning.fabric.utilities.rank_zero",
+    "scvi",
+)
 _NOISE = (
     ".*does not have many workers.*",
     ".*LeafSpec.*",
     ".*smaller than the logging interval.*",
-    ".*`isinstance\\(treespec, LeafSpec\\)`.*",
 )
 
 
 @contextmanager
 def quiet_lightning():
-    """Silence Lightning's informational lines during the block, unless stmin logs at debug."""
-    if logger.getEffectiveLevel() <= logging.DEBUG:
+    """Silence Lightning's and scvi-tools' informational lines and known deprecation warnings."""
+    with quieted(*_CHATTY), warnings.catch_warnings():
+        for pattern in _NOISE:
+            warnings.filterwarnings("ignore", message=pattern)
         yield
-        return
-    loggers = [logging.getLogger(name) for name in _CHATTY]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            for pattern in _NOISE:
-                warnings.filterwarnings("ignore", message=pattern)
-            yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)

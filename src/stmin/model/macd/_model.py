@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Literal
 
 import numpy as np
@@ -11,7 +10,6 @@ import scipy.sparse as sp
 import torch
 from anndata import AnnData
 from scvi import REGISTRY_KEYS
-from scvi.data import AnnDataManager
 from scvi.data.fields import CategoricalObsField, LayerField, ObsmField
 
 from ..._constants import DOMAIN_KEY as DOMAIN_COLUMN
@@ -19,7 +17,7 @@ from ..._constants import PROPORTIONS_KEY as PROPORTIONS_COLUMN
 from ..._constants import PSEUDO_SPOTS_KEY
 from ..._docs import d
 from ..._random import check_random_state
-from ..._settings import torch_threads_kept
+from ..._settings import logger, torch_threads_kept
 from ..._validate import (
     check_adata,
     check_choice,
@@ -227,9 +225,7 @@ class MACD(ModelBase):
             CategoricalObsField(DOMAIN_KEY, domain_key),
             ObsmField(PROPORTIONS_KEY, proportions_key),
         ]
-        manager = AnnDataManager(fields=fields, setup_method_args=setup_method_args)
-        manager.register_fields(adata, **kwargs)
-        cls.register_manager(manager)
+        cls._register_fields(adata, fields, setup_method_args, **kwargs)
 
     @classmethod
     def from_reference(
@@ -296,9 +292,7 @@ class MACD(ModelBase):
                     adata_sc, labels_key, layer=reference_layer, genes=shared, n_top=n_top_markers
                 )
             if not genes:
-                warnings.warn(
-                    "No marker gene passed the thresholds; using all shared genes.", stacklevel=2
-                )
+                logger.warning("No marker gene passed the thresholds; using all shared genes.")
                 genes = list(shared)
         else:
             missing = pd.Index(genes).difference(shared)
@@ -462,10 +456,9 @@ class MACD(ModelBase):
         if self.module.counts_input:
             empty = x.sum(1) == 0
             if empty.any():
-                warnings.warn(
+                logger.warning(
                     f"{int(empty.sum())} spots have no counts over the model's genes; their "
-                    "proportions are set to the uniform 1 / n_types.",
-                    stacklevel=2,
+                    "proportions are set to the uniform 1 / n_types."
                 )
                 out[empty] = 1 / len(self.cell_types)
         return pd.DataFrame(out.astype(np.float64), index=names, columns=self.cell_types)

@@ -13,7 +13,6 @@ import torch
 import torch.nn.functional as F
 from anndata import AnnData
 from scvi import REGISTRY_KEYS
-from scvi.data import AnnDataManager
 from scvi.data.fields import LayerField, NumericalObsField, ObsmField
 from torch import nn
 
@@ -310,9 +309,7 @@ class MclSTExp(ModelBase):
             NumericalObsField(ARRAY_Y, keys[1]),
             ObsmField(IMAGE_KEY, image_key),
         ]
-        manager = AnnDataManager(fields=fields, setup_method_args=setup_method_args)
-        manager.register_fields(adata, **kwargs)
-        cls.register_manager(manager)
+        cls._register_fields(adata, fields, setup_method_args, **kwargs)
 
     @classmethod
     def from_references(

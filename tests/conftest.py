@@ -232,3 +232,71 @@ def _synthetic_section(tmp_path, name: str, n_side: int, seed: int):
         }
     }
     return adata
+
+
+@pytest.fixture
+def labelled_section():
+    """Factory of tiny synthetic labelled sections (see ``_labelled_section``)."""
+
+    def make(name: str = "s1", n_side: int = 8, seed: int = 0, image_key: str | None = None):
+        return _labelled_section(name, n_side, seed, image_key)
+
+    return make
+
+
+def _labelled_section(name: str, n_side: int, seed: int, image_key: str | None):
+    """A ``n_side²``-spot jittered grid whose left half is cancer (edge cases and mechanics).
+
+    ``obs["label"]`` holds "invasive cancer" (left half) or "connective tissue", with spot 0
+    and the last spot "undetermined" and spot 1 missing (NaN). Genes 0–9 are higher in cancer,
+    genes 10–19 lower. With ``image_key``, 16 image features whose first four follow the
+    label are stored in ``obsm[image_key]``.
+    """
+    import anndata as ad
+    import pandas as pd
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    pos = np.arange(n_side, dtype=float)
+    xx, yy = (a.ravel() for a in np.meshgrid(pos, pos))
+    coords = 100 * np.c_[xx, yy] + rng.uniform(-5, 5, size=(xx.size, 2))  # no tied distances
+    cancer = xx < n_side / 2
+    n_genes = 40
+    means = rng.gamma(2.0, 2.0, size=(xx.size, n_genes))
+    means[:, :10] *= np.where(cancer, 4.0, 0.5)[:, None]
+    means[:, 10:20] *= np.where(cancer, 0.5, 4.0)[:, None]
+    counts = rng.poisson(means).astype(np.float32)
+    adata = ad.AnnData(sp.csr_matrix(counts))
+    adata.obs_names = [f"{name}_{i}" for i in range(adata.n_obs)]
+    adata.var_names = [f"g{j}" for j in range(n_genes)]
+    adata.obsm["spatial"] = coords
+    label = np.where(cancer, "invasive cancer", "connective tissue").astype(object)
+    label[[0, -1]] = "undetermined"
+    label[1] = np.nan
+    adata.obs["label"] = pd.Categorical(label)
+    if image_key is not None:
+        features = rng.normal(size=(adata.n_obs, 16))
+        features[:, :4] += 2.0 * cancer[:, None]
+        adata.obsm[image_key] = features.astype(np.float32)
+    return adata
+
+
+HER2ST_LABELLED = ("B1", "C1", "D1", "G2")
+
+
+@pytest.fixture(scope="session")
+def _her2st_labelled(shared_data):
+    """Labelled HER2+ sections B1, C1, D1 and G2, loaded once: do not modify."""
+    import stmin as sm
+
+    return {s: sm.datasets.her2st(s, path=shared_data) for s in HER2ST_LABELLED}
+
+
+@pytest.fixture
+def her2st_labelled(_her2st_labelled):
+    """Copies of the real labelled HER2+ sections B1 (295 spots), C1 (176), D1 (306), G2 (467).
+
+    ``obs["label"]`` holds the pathologist's regions ("invasive cancer", "cancer in situ",
+    "connective tissue", …, "undetermined").
+    """
+    return {s: adata.copy() for s, adata in _her2st_labelled.items()}

@@ -57,6 +57,8 @@ class ToolKey:
     SCASDC_CLUSTER = "scasdc_cluster"
     MACD_DECONVOLVE = "macd_deconvolve"
     PREDICT_FROM_HE = "predict_from_he"
+    # the one exception: the score and call columns are read as SpaCRD's (``obs["spacrd"]``)
+    DETECT_CANCER_REGIONS = "spacrd"
     CLUSTER_DOMAINS = "cluster_domains"
     SPARSE_NMF = "sparse_nmf"
     GRAPH_SPARSE_NMF = "graph_sparse_nmf"

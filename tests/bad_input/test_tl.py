@@ -226,10 +226,11 @@ def test_cluster_domains_options(section, kwargs, error, match):
         sm.tl.cluster_domains(section, **args)
 
 
-def _every_tool(section, hippocampus, he_pair):
+def _every_tool(section, hippocampus, he_pair, labelled_section):
     """One valid call per sm.tl function (none reaches training: see `_no_training`)."""
     ref_sc, st = hippocampus
     ref, query = he_pair
+    labelled = [labelled_section(s, seed=i) for i, s in enumerate(("a", "b", "t"))]
     section.obsm["X_emb"] = np.random.default_rng(0).normal(size=(section.n_obs, 4))
     section.obs["group"] = np.where(np.arange(section.n_obs) % 2, "a", "b")
     counts = section.copy()
@@ -238,6 +239,9 @@ def _every_tool(section, hippocampus, he_pair):
         "scasdc_cluster": lambda **kw: sm.tl.scasdc_cluster(section[:300].copy(), 5, **kw),
         "macd_deconvolve": lambda **kw: sm.tl.macd_deconvolve(st, ref_sc, "cell_type", **kw),
         "predict_from_he": lambda **kw: sm.tl.predict_from_he(query, ref, **kw),
+        "detect_cancer_regions": lambda **kw: sm.tl.detect_cancer_regions(
+            labelled[2], labelled[:2], "label", "invasive cancer", **kw
+        ),
         "cluster_domains": lambda **kw: sm.tl.cluster_domains(section, 3, use_rep="X_emb", **kw),
         "sparse_svd": lambda **kw: sm.tl.sparse_svd(counts, **kw),
         "sparse_nmf": lambda **kw: sm.tl.sparse_nmf(counts, 2, **kw),
@@ -252,6 +256,7 @@ def _every_tool(section, hippocampus, he_pair):
         "scasdc_cluster",
         "macd_deconvolve",
         "predict_from_he",
+        "detect_cancer_regions",
         "cluster_domains",
         "sparse_svd",
         "sparse_nmf",
@@ -262,8 +267,10 @@ def _every_tool(section, hippocampus, he_pair):
     ("kwargs", "match"),
     [({"key_added": 3}, "key_added"), ({"key_added": ""}, "key_added"), ({"copy": "yes"}, "copy")],
 )
-def test_every_tool_checks_key_added_and_copy(section, hippocampus, he_pair, tool, kwargs, match):
-    call = _every_tool(section, hippocampus, he_pair)[tool]
+def test_every_tool_checks_key_added_and_copy(
+    section, hippocampus, he_pair, labelled_section, tool, kwargs, match
+):
+    call = _every_tool(section, hippocampus, he_pair, labelled_section)[tool]
     with pytest.raises(ValueError, match=match):
         call(**kwargs)
 
@@ -302,3 +309,183 @@ def test_predict_from_he_checks_the_encoder_first(he_pair, tmp_path):
         sm.tl.predict_from_he(query, ref, encoder="resnet")
     with pytest.raises(ValueError, match="patch_key"):
         sm.tl.predict_from_he(query, ref, patch_key="")
+
+
+def _cancer_sections(labelled_section, image_key=None):
+    """Two tiny labelled references and a target (64 spots, 40 genes each)."""
+    refs = [labelled_section(s, seed=i, image_key=image_key) for i, s in enumerate("ab")]
+    return refs, labelled_section("t", seed=2, image_key=image_key)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"threshold": "gmm"}, ValueError, "'mixture' or a probability"),
+        ({"threshold": "abc"}, ValueError, "'mixture' or a probability"),
+        ({"threshold": 0}, ValueError, "threshold"),
+        ({"threshold": 1}, ValueError, "threshold"),
+        ({"threshold": 1.5}, ValueError, "threshold"),
+        ({"threshold": np.nan}, ValueError, "threshold"),
+        ({"threshold": True}, ValueError, "threshold"),
+        ({"threshold": None}, ValueError, "threshold"),
+        ({"random_state": "abc"}, ValueError, "random_state"),
+        ({"random_state": -1}, ValueError, "random_state"),
+        ({"random_state": 1.5}, ValueError, "random_state"),
+        ({"max_epochs": 0}, ValueError, "max_epochs"),
+        ({"accelerator": "gpuu"}, ValueError, "accelerator"),
+        ({"devices": 0}, ValueError, "devices"),
+        ({"labels_key": "typo"}, KeyError, "typo"),
+        ({"labels_key": ""}, ValueError, "labels_key"),
+        ({"positive": "tumour"}, ValueError, "tumour"),
+        ({"positive": "undetermined"}, ValueError, "no positive spots"),
+        ({"n_top_genes": 0}, ValueError, "n_top_genes"),
+        ({"spatial_key": "nowhere"}, KeyError, "nowhere"),
+        ({"layer": "counts"}, KeyError, "counts"),
+        ({"image_key": ""}, ValueError, "image_key"),
+        ({"image_key": "X_missing"}, ValueError, r"obsm\['X_missing'\]` is missing"),
+        ({"model_kwargs": {"n_hiden": 3}}, ValueError, "n_hiden"),
+        ({"model_kwargs": {"adata": 3}}, ValueError, "adata"),
+        ({"model_kwargs": {"n_heads": 7}}, ValueError, "n_heads"),
+        ({"model_kwargs": [1]}, ValueError, "model_kwargs"),
+        ({"train_kwargs": {"lrr": 0.1}}, ValueError, "lrr"),
+        ({"train_kwargs": {"max_epochs": 3}}, ValueError, "max_epochs"),
+        ({"train_kwargs": {"align_epochs": -1}}, ValueError, "align_epochs"),
+    ],
+)
+def test_detect_cancer_regions_options(labelled_section, kwargs, error, match):
+    refs, target = _cancer_sections(labelled_section)
+    args = {"labels_key": "label", "positive": "invasive cancer", **kwargs}
+    with pytest.raises(error, match=match):
+        sm.tl.detect_cancer_regions(target, refs, **args)
+
+
+def test_detect_cancer_regions_refuses_a_reference_as_target(labelled_section):
+    refs, target = _cancer_sections(labelled_section)
+    for query, reference in (
+        (refs[0], refs),
+        (refs[0], refs[0]),
+        (refs[0], {"a": refs[0]}),
+        (target, [refs[1], target]),
+    ):
+        with pytest.raises(ValueError, match="leaks"):
+            sm.tl.detect_cancer_regions(query, reference, "label", "invasive cancer")
+    with pytest.raises(ValueError, match="leaks"):  # a copy of a reference is the same section
+        sm.tl.detect_cancer_regions(refs[1].copy(), refs, "label", "invasive cancer")
+
+
+def test_detect_cancer_regions_refuses_a_reference_with_other_coordinates(labelled_section):
+    refs, _ = _cancer_sections(labelled_section)
+    for ref in refs:
+        ref.obsm["xy"] = ref.obsm.pop("spatial")
+    with pytest.raises(ValueError, match="leaks"):
+        sm.tl.detect_cancer_regions(
+            refs[0].copy(), refs, "label", "invasive cancer", spatial_key="xy"
+        )
+
+
+def test_detect_cancer_regions_image_features_everywhere(labelled_section):
+    refs, target = _cancer_sections(labelled_section, image_key="X_img")
+    no_image = target.copy()
+    del no_image.obsm["X_img"]
+    with pytest.raises(ValueError, match=r"missing from \['adata'\]"):
+        sm.tl.detect_cancer_regions(no_image, refs, "label", "invasive cancer", image_key="X_img")
+    del refs[1].obsm["X_img"]
+    with pytest.raises(ValueError, match=r"missing from \['reference\[1\]'\]"):
+        sm.tl.detect_cancer_regions(target, refs, "label", "invasive cancer", image_key="X_img")
+    refs, target = _cancer_sections(labelled_section, image_key="X_img")
+    refs[0].obsm["X_img"][4, 4] = np.nan
+    with pytest.raises(ValueError, match=r"reference\[0\]\.obsm\['X_img'\]` contains 1 NaN"):
+        sm.tl.detect_cancer_regions(target, refs, "label", "invasive cancer", image_key="X_img")
+
+
+def test_detect_cancer_regions_genes(labelled_section):
+    refs, target = _cancer_sections(labelled_section)
+    other = target.copy()
+    other.var_names = [f"x{i}" for i in range(other.n_vars)]
+    with pytest.raises(ValueError, match="None of `genes` is measured"):
+        sm.tl.detect_cancer_regions(other, refs, "label", "invasive cancer")
+    dup = target.copy()
+    dup.var_names = ["g0", "g0", *dup.var_names[2:]]
+    with pytest.raises(ValueError, match="var_names_make_unique"):
+        sm.tl.detect_cancer_regions(dup, refs, "label", "invasive cancer")
+    refs[1].var_names = ["g0", "g0", *refs[1].var_names[2:]]
+    with pytest.raises(ValueError, match=r"reference\[1\]\.var_names_make_unique"):
+        sm.tl.detect_cancer_regions(target, refs, "label", "invasive cancer")
+
+
+def _set_x(adata, value):
+    adata.X = adata.X.tocsr(copy=True)
+    adata.X.data[0] = value
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda r: _set_x(r, np.nan), "NaN"),
+        (lambda r: _set_x(r, -1), "negative"),
+        (lambda r: _set_x(r, 0.5), "raw counts"),
+        (lambda r: r.obsm["spatial"].__setitem__((0, 0), np.nan), "coordinates"),
+    ],
+)
+def test_detect_cancer_regions_checks_reference_data(labelled_section, change, match):
+    refs, target = _cancer_sections(labelled_section)
+    change(refs[1])
+    with pytest.raises(ValueError, match=match):
+        sm.tl.detect_cancer_regions(target, refs, "label", "invasive cancer")
+
+
+def _narrow_image(t):
+    t.obsm["X_img"] = t.obsm["X_img"][:, :8]
+
+
+def _move_coordinates(t):
+    t.obsm["xy"] = t.obsm.pop("spatial")
+
+
+@pytest.mark.parametrize(
+    ("change", "kwargs", "error", "match"),
+    [
+        pytest.param(lambda t: _set_x(t, np.nan), {}, ValueError, "NaN"),
+        pytest.param(lambda t: _set_x(t, -1), {}, ValueError, "negative"),
+        pytest.param(lambda t: _set_x(t, 0.5), {}, ValueError, "raw counts"),
+        pytest.param(
+            lambda t: t.obsm["spatial"].__setitem__((0, 0), np.nan),
+            {},
+            ValueError,
+            "coordinates",
+        ),
+        pytest.param(_move_coordinates, {}, KeyError, r"obsm\['spatial'\]"),
+        pytest.param(
+            lambda t: t.obsm["X_img"].__setitem__((0, 0), np.nan),
+            {"image_key": "X_img"},
+            ValueError,
+            "NaN",
+        ),
+        pytest.param(
+            _narrow_image,
+            {"image_key": "X_img"},
+            ValueError,
+            "same encoder",
+        ),
+        pytest.param(
+            lambda t: t._inplace_subset_obs(t.obs_names[:4]),
+            {},
+            ValueError,
+            "n_neighbors",
+        ),
+    ],
+)
+def test_detect_cancer_regions_checks_target_data(labelled_section, change, kwargs, error, match):
+    refs, target = _cancer_sections(labelled_section, image_key="X_img")
+    change(target)
+    with pytest.raises(error, match=match):
+        sm.tl.detect_cancer_regions(target, refs, "label", "invasive cancer", **kwargs)
+
+
+def test_detect_cancer_regions_errors_leave_the_input_alone(labelled_section):
+    refs, target = _cancer_sections(labelled_section)
+    before = (set(target.obs), set(target.obsm), set(target.uns))
+    with pytest.raises(ValueError):
+        sm.tl.detect_cancer_regions(target, refs, "label", "invasive cancer", threshold="gmm")
+    assert (set(target.obs), set(target.obsm), set(target.uns)) == before
+    assert all(set(r.obs) == {"label"} and set(r.obsm) == {"spatial"} for r in refs)

@@ -9,6 +9,7 @@ from ._embedding import (
 )
 from ._leiden import leiden_codes, scanpy_neighbors
 from ._refine import refine_labels
+from ._threshold import mixture_threshold
 
 __all__ = [
     "CLUSTER_METHODS",
@@ -17,6 +18,7 @@ __all__ = [
     "check_cluster_method",
     "cluster_embedding",
     "leiden_codes",
+    "mixture_threshold",
     "refine_labels",
     "scanpy_neighbors",
 ]

@@ -5,6 +5,7 @@ from ._graph_base import GraphModelBase
 from .macd import MACD, MACDModule
 from .mclstexp import MclSTExp, MclSTExpModule
 from .scasdc import ScASDC, ScASDCModule
+from .spacrd import SpaCRD, SpaCRDModule
 from .stg3net import STG3Net, STG3NetModule
 from .stmgac import STMGAC, STMGACModule
 
@@ -21,4 +22,6 @@ __all__ = [
     "STMGACModule",
     "ScASDC",
     "ScASDCModule",
+    "SpaCRD",
+    "SpaCRDModule",
 ]

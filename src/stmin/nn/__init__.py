@@ -3,6 +3,7 @@
 from ._adversarial import BatchDiscriminator, reverse_gradient
 from ._anchors import kmeans_agreement, latent_knn, mine_triplets
 from ._attention import CellAttention
+from ._cross_attention import CrossAttention
 from ._dec import soft_assignment, target_distribution
 from ._densenet import DenseNet121
 from ._edges import edge_aggregate, edge_dot, sampled_dot, segment_softmax
@@ -30,6 +31,7 @@ from ._zinb import ZINBHeads, zinb_nll
 __all__ = [
     "BatchDiscriminator",
     "CellAttention",
+    "CrossAttention",
     "CrossSlicePairs",
     "DenseBlock",
     "DenseNet121",

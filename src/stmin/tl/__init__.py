@@ -1,6 +1,7 @@
 """Tools: one function per method, writing its results into the AnnData."""
 
-from .._cluster import cluster_embedding, refine_labels
+from .._cluster import cluster_embedding, mixture_threshold, refine_labels
+from ._cancer_regions import detect_cancer_regions
 from ._domains import cluster_domains
 from ._he import predict_from_he
 from ._macd import macd_deconvolve
@@ -16,9 +17,11 @@ from ._wspls import swcca, wspls
 __all__ = [
     "cluster_domains",
     "cluster_embedding",
+    "detect_cancer_regions",
     "graph_sparse_nmf",
     "group_sparse_svd",
     "macd_deconvolve",
+    "mixture_threshold",
     "multilinear_logreg",
     "network_logreg",
     "predict_from_he",

@@ -15,44 +15,15 @@ from .._settings import logger, settings
 from .._validate import check_adata, check_bool, check_choice, check_int, check_key
 from .._writer import call_params, write_result
 from ..model import MclSTExp
-from ..model.mclstexp._model import DISTANCES, as_references, image_input, panel_genes
+from ..model._references import as_references, image_input, panel_genes
+from ..model.mclstexp._model import DISTANCES
 from ..pp._he import cut_patches
 from ..pp._he_features import check_encoder, encoder_name, image_features
 from ..train import loss_history
 from ._checks import check_training_args
+from ._leak import check_not_reference
 
 METHODS = ("mclstexp",)
-
-
-def _image_id(adata: AnnData) -> set:
-    """Library ids and image files of a section, to catch a query that is a reference."""
-    ids = set()
-    for lib, entry in (adata.uns.get(SPATIAL_KEY) or {}).items():
-        ids.add(("library", lib))
-        path = (entry.get("metadata") or {}).get("image_path") if isinstance(entry, dict) else None
-        if path:
-            ids.add(("image", os.path.abspath(path)))
-    return ids
-
-
-def _check_leak(query: AnnData, refs: list[AnnData]) -> None:
-    qid = _image_id(query)
-    for i, ref in enumerate(refs):
-        same = ref is query or bool(qid & _image_id(ref))
-        if (
-            not same
-            and ref.n_obs == query.n_obs
-            and SPATIAL_KEY in ref.obsm
-            and SPATIAL_KEY in query.obsm
-        ):
-            same = ref.obs_names.equals(query.obs_names) and np.array_equal(
-                np.asarray(ref.obsm[SPATIAL_KEY]), np.asarray(query.obsm[SPATIAL_KEY])
-            )
-        if same:
-            raise ValueError(
-                f"The query is reference[{i}] (same section or image): predicting a section the "
-                "model was trained on leaks its expression. Leave the query out of `reference`."
-            )
 
 
 def _with_image_input(
@@ -169,7 +140,7 @@ def predict_from_he(
     check_choice(method, "method", METHODS)
     check_adata(adata, need_vars=False, unique_vars=True)
     refs = as_references(reference)
-    _check_leak(adata, refs)
+    check_not_reference(adata, refs)
     genes = panel_genes(refs, genes)
     if adata.n_vars and not adata.var_names.isin(genes).any():
         raise ValueError(

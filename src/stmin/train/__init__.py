@@ -3,6 +3,7 @@
 from ._devices import check_device_args
 from ._history import loss_history
 from ._mixin import TrainingMixin, train_targets
+from ._neighborhoods import NeighborhoodDataSplitter
 from ._plan import TrainingPlan
 from ._quiet import quiet_lightning
 from ._rows import whole_graph
@@ -11,6 +12,7 @@ from ._splitters import FullDataSplitter, MiniBatchDataSplitter
 __all__ = [
     "FullDataSplitter",
     "MiniBatchDataSplitter",
+    "NeighborhoodDataSplitter",
     "TrainingMixin",
     "TrainingPlan",
     "check_device_args",

@@ -16,6 +16,9 @@ _NOISE = (
     ".*does not have many workers.*",
     ".*LeafSpec.*",
     ".*smaller than the logging interval.*",
+    # neighbourhood batches hold more spots than centres; the epoch loss is weighted by spots
+    ".*Trying to infer the `batch_size`.*",
+    ".*`IterableDataset` has `__len__` defined.*",
 )
 
 

@@ -320,8 +320,8 @@ def _cancer_sections(labelled_section, image_key=None):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"threshold": "gmm"}, ValueError, "'mixture' or a probability"),
-        ({"threshold": "abc"}, ValueError, "'mixture' or a probability"),
+        ({"threshold": "gmm"}, ValueError, "'mixture' or a score"),
+        ({"threshold": "abc"}, ValueError, "'mixture' or a score"),
         ({"threshold": 0}, ValueError, "threshold"),
         ({"threshold": 1}, ValueError, "threshold"),
         ({"threshold": 1.5}, ValueError, "threshold"),

@@ -148,13 +148,14 @@ class SpaCRD(ModelBase):
     - The first stage trains on every spot of the references, the second on the labelled ones.
     - Schedule: 10 epochs per stage at Adam lr 1e-4 on batches of 128 centre spots, instead of
       100 epochs at lr 1e-5 on batches of 512. On held-out HER2+ patients the classification
-      stage overfits the reference patients when it runs long: with 20–30 epochs the held-out
-      AUC varied between seeds from 0.78 to 0.97 (H1) and 0.80 to 0.996 (B1), lower the further
-      the training loss fell, while 10 epochs on batches of 128 gave 0.958–0.971 and
-      0.994–0.996 over six seeds. The paper's schedule takes about four times as long for a
-      similar AUC (``benchmarks/results/cancer_regions.md``). The separation term
-      ``−‖μ₁ − μ₀‖`` is unbounded: at lr 1e-3 it drove the prototypes apart and the held-out
-      AUC to chance, so keep the learning rate at or below 1e-4.
+      stage overfits the reference patients when it runs long: with 20 epochs the held-out AUC
+      varied between seeds from 0.775 to 0.972 (H1) and 0.954 to 0.996 (B1), lowest where the
+      training loss fell furthest, while 10 epochs gave 0.950–0.971 and 0.994–0.996 over nine
+      and six single models (``benchmarks/results/spacrd_schedule/``). On the same held-out
+      runs the paper's schedule gave a similar AUC at about nine times the time
+      (``benchmarks/results/cancer_regions.md``). The separation term ``−‖μ₁ − μ₀‖`` is
+      unbounded: at lr 1e-3 the held-out AUC fell to chance (0.538 on H1), so keep the
+      learning rate at or below 1e-4.
 
     Examples
     --------

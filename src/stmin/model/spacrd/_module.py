@@ -69,16 +69,8 @@ class SpaCRDModule(BaseModuleClass):
         Expression input width.
     n_image
         Image feature width; 0 for expression alone.
-    n_hidden, n_embed, n_latent, n_heads
-        Encoder hidden width (1024), token width (512), VAE latent width (64), attention heads.
-    dropout, attention_dropout
-        Dropout of the encoders (0.2) and of the attention weights (0.1).
-    temperature
-        InfoNCE temperature (0.07).
-    kl_weight, prototype_weight, fused_weight
-        Weights of the loss terms (0.5, 0.1, 0.1).
-    warmup_epochs
-        Epochs of the detection stage that train ``L_fused`` alone (50).
+    n_hidden, n_embed, n_latent, n_heads, dropout, attention_dropout, temperature, kl_weight, prototype_weight, fused_weight
+        As in :class:`stmin.model.SpaCRD`.
     """
 
     def __init__(

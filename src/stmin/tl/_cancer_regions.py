@@ -42,7 +42,10 @@ def _check_sections(
     layer: str | None,
     spatial_key: str,
 ) -> None:
-    """Check every section's inputs before training; say when expression alone is used."""
+    """Check the target's inputs and the image features' presence and width before training.
+
+    Also says in the log when expression alone is used.
+    """
     if image_key is None:
         logger.info(
             "detect_cancer_regions: no `image_key`, so SpaCRD uses expression alone; pass "
@@ -59,22 +62,22 @@ def _check_sections(
                 "on every section (compute them with `sm.pp.he_features`), or pass "
                 "`image_key=None` for expression alone."
             )
-    widths = {
-        name: check_section(
-            section,
-            name,
-            layer=layer,
-            spatial_key=spatial_key,
-            image_key=image_key,
-            n_neighbors=N_NEIGHBORS,
-        )
-        for name, section in sections.items()
-    }
-    if len(set(widths.values())) > 1:
-        raise ValueError(
-            f"The sections' `obsm[{image_key!r}]` differ in width ({widths}); compute them with "
-            "the same encoder."
-        )
+    # the references are checked by `SpaCRD.from_references`, before any training too
+    width = check_section(
+        adata,
+        "adata",
+        layer=layer,
+        spatial_key=spatial_key,
+        image_key=image_key,
+        n_neighbors=N_NEIGHBORS,
+    )
+    if image_key is not None:
+        widths = {f"reference[{i}]": np.shape(r.obsm[image_key])[1] for i, r in enumerate(refs)}
+        if set(widths.values()) != {width}:
+            raise ValueError(
+                f"The sections' `obsm[{image_key!r}]` differ in width (adata: {width}, "
+                f"{widths}); compute them with the same encoder."
+            )
 
 
 @d.dedent
